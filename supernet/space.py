@@ -212,7 +212,10 @@ class Arch:
 
         Reproduces the benchmark's rule: a ``none`` edge, or any edge leaving a node whose expression
         is exactly ``#`` (zero), contributes ``#``; ``skip_connect`` passes its input's expression through; any other op wraps it as ``(expr)@op``; the inputs of a node
-        are sorted and joined with ``+`` (sum is commutative).
+        are sorted and joined with ``+`` (sum is commutative).  This is the benchmark's canonical
+        form, not a complete functional-equivalence test: a ``#`` term entering a node is kept, so e.g.
+        swapping two parallel paths across a ``none`` edge (1,2) can yield two classes.  We keep the
+        official partition (6,466 classes) so ``iso_id`` agrees with NAS-Bench-201.
         """
         nodes = ["0"]
         k = 0
