@@ -125,6 +125,75 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- supernet
+def _cmd_supernet_train(args: argparse.Namespace) -> int:
+    from supernet.config import load_config
+    from supernet.train import StopRequested, train_supernet
+
+    cfg = load_config(args.config)
+    overrides: dict[str, dict[str, Any]] = {}
+    if args.epochs is not None:
+        overrides.setdefault("train", {})["epochs"] = args.epochs
+    if args.device is not None:
+        overrides.setdefault("train", {})["device"] = args.device
+    if overrides:
+        cfg = cfg.replace(**overrides)
+    try:
+        summary = train_supernet(cfg, args.out, resume=args.resume, progress=not args.no_progress,
+                                 max_steps=args.max_steps)
+    except StopRequested:
+        raise UserError(f"stopped; the checkpoint in {args.out} keeps every finished step: rerun with --resume")
+    _emit(
+        args,
+        summary,
+        f"supernet {'trained' if summary['finished'] else 'checkpointed'} in {summary['out']}: "
+        f"{summary['epochs_done']}/{summary['epochs']} epochs, {summary['global_step']} steps, "
+        f"{summary['seconds_this_call']:.1f} s this call on {summary['device']}",
+    )
+    return 0
+
+
+def _cmd_supernet_eval(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from supernet.evaluate import evaluate_supernet, load_trained, sample_archs
+    from supernet.space import parse_many
+
+    if args.all:
+        archs = None
+    elif args.sample:
+        archs = sample_archs(args.sample, seed=args.seed, include_degenerate=not args.no_degenerate)
+    else:
+        from predictor.benchmark import read_arch_table
+
+        archs = parse_many(read_arch_table(args.archs)["index"].tolist())
+    _, cfg, _ = load_trained(args.run)
+    ecfg = cfg.eval
+    if args.valid_size is not None:
+        ecfg = dataclasses.replace(ecfg, valid_size=args.valid_size)
+    df = evaluate_supernet(args.run, archs, args.out, eval_cfg=ecfg, device=args.device,
+                           progress=not args.no_progress)
+    if df.empty:  # a non-zero rank under torchrun
+        return 0
+    measured = df[df["measured"]]
+    summary = {
+        "out": str(args.out),
+        "architectures": len(df),
+        "measured": len(measured),
+        "degenerate": int(df["degenerate"].sum()),
+        "ws_acc_mean": float(df.loc[~df["degenerate"], "ws_acc"].mean()),
+        "ws_acc_max": float(df["ws_acc"].max()),
+    }
+    _emit(
+        args,
+        summary,
+        f"wrote {summary['architectures']} architectures to {args.out} ({summary['measured']} run, the rest "
+        f"copied from their isomorphism class or degenerate)\n  ws_acc mean {summary['ws_acc_mean']:.2f}%, "
+        f"max {summary['ws_acc_max']:.2f}%",
+    )
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 def _add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -173,6 +242,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_json(p)
     p.set_defaults(handler=_cmd_evaluate)
+
+    # supernet
+    p_sn = sub.add_parser("supernet", help="train a weight-sharing supernet and score architectures with it")
+    sn_sub = p_sn.add_subparsers(dest="supernet_command", metavar="SUBCOMMAND")
+    sn_sub.required = True
+    p = sn_sub.add_parser(
+        "train",
+        help="train a supernet from a TOML config (checkpoint every epoch; --resume continues)",
+        description="Train the weight-sharing supernet of CONFIG into OUT (config.json, checkpoint.pt, "
+        "train_log.csv). Ctrl-C writes a checkpoint; --resume continues exactly where it stopped. "
+        "Under torchrun --nproc_per_node=P it trains data-parallel.",
+    )
+    p.add_argument("--config", required=True, help="TOML config (see configs/)")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    p.add_argument("--epochs", type=int, default=None, help="override [train] epochs")
+    p.add_argument("--device", default=None, help="override [train] device (auto, cpu, cuda, cuda:1)")
+    p.add_argument("--max-steps", type=int, default=None, help="stop (with a checkpoint) after this many steps")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_supernet_train)
+
+    p = sn_sub.add_parser(
+        "eval",
+        help="weight-sharing accuracy of sampled / listed / all architectures -> ws.csv",
+        description="Score architectures with a trained supernet (BN recalibration, fixed validation subset); "
+        "each isomorphism class is run once. Interrupted runs resume from OUT.partial-*.",
+    )
+    p.add_argument("--run", required=True, help="training run directory (or checkpoint file)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sample", type=int, help="score N architectures drawn uniformly (seeded)")
+    which.add_argument("--all", action="store_true", help="score all 15,625 architectures")
+    which.add_argument("--archs", help="CSV with an 'index' or 'arch_str' column listing the architectures")
+    p.add_argument("--out", required=True, help="output CSV (index, arch_str, iso_id, degenerate, ws_acc, ws_loss, measured)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    p.add_argument("--no-degenerate", action="store_true", help="--sample only from non-degenerate cells")
+    p.add_argument("--valid-size", type=int, default=None, help="override [eval] valid_size")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_supernet_eval)
 
     return parser
 

@@ -1,0 +1,194 @@
+"""Typed configuration of supernet training and weight-sharing evaluation, loaded from TOML.
+
+A config file has the sections ``[data]``, ``[model]``, ``[train]``, ``[sampling]`` and ``[eval]``
+(every key optional; unknown keys are errors, so a typo never silently falls back to a default).
+``configs/`` holds the shipped ones: ``tiny.toml`` (synthetic, seconds), ``cpu.toml`` (CIFAR-10, about
+2 hours on 2 cores) and ``gpu-full.toml`` (NAS-Bench-201's RSPS protocol).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DataConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "SamplingConfig",
+    "EvalConfig",
+    "SupernetConfig",
+    "load_config",
+    "config_from_dict",
+    "config_hash",
+]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images train and score the supernet.
+
+    ``source``: ``"cifar10"`` (from ``root``, default the data root) or ``"synthetic"``.
+    ``split``: ``"nb201"`` (NAS-Bench-201's 25k/25k train/valid halves) or ``"stratified"`` (seeded).
+    ``train_limit`` / ``valid_limit``: use only the first k images of each half (after a seeded,
+    class-stratified shuffle), for quick runs; ``None`` = all.
+    """
+
+    source: str = "cifar10"
+    root: str | None = None
+    cache_dir: str | None = None
+    split: str = "nb201"
+    train_limit: int | None = None
+    synthetic_train: int = 2000
+    synthetic_valid: int = 500
+    image_size: int = 32
+    num_classes: int = 10
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Supernet width ``C`` (stem channels), ``N`` cells per stage, and the BN convention of cell ops."""
+
+    C: int = 16
+    N: int = 5
+    bn_affine: bool = False
+    track_running_stats: bool = False
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """SGD with Nesterov momentum and a per-epoch cosine schedule from ``lr`` to ``lr_min``."""
+
+    epochs: int = 250
+    batch_size: int = 64
+    lr: float = 0.025
+    lr_min: float = 0.001
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    grad_clip: float = 5.0
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None
+    checkpoint_every_steps: int = 0  # 0 = only at the end of each epoch (and on interrupt)
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """Which architecture each training step uses (see :mod:`supernet.sampling`)."""
+
+    strategy: str = "uniform"
+    exclude_degenerate: bool = True
+    steps_per_arch: int = 1
+    archs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How weight-sharing accuracy is measured.
+
+    ``valid_size`` images of the validation half (a fixed, seeded, class-balanced subset) are scored
+    for each architecture after ``bn_batches`` training batches of ``bn_batch_size`` recalibrate the
+    BatchNorm statistics (``bn_mode="recalibrate"``), or with the validation batch's own statistics
+    (``bn_mode="batch"``, as NAS-Bench-201's supernets with ``track_running_stats=False`` do).
+    """
+
+    valid_size: int = 2000
+    batch_size: int = 500
+    bn_mode: str = "recalibrate"
+    bn_batches: int = 4
+    bn_batch_size: int = 128
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SupernetConfig:
+    """The whole supernet stage."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (tuples as lists), the inverse of :func:`config_from_dict`."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def replace(self, **sections: Any) -> "SupernetConfig":
+        """Copy with some fields changed: ``cfg.replace(train={"epochs": 3})``."""
+        d = self.to_dict()
+        for sec, vals in sections.items():
+            if sec not in d:
+                raise ValueError(f"unknown config section [{sec}]; known: {', '.join(d)}")
+            d[sec].update(vals)
+        return config_from_dict(d)
+
+
+_CLASSES = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "sampling": SamplingConfig,
+    "eval": EvalConfig,
+}
+
+
+def _build(cls: type, section: str, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown} in [{section}]; known: {', '.join(known)}")
+    kwargs = {}
+    for k, v in values.items():
+        default = getattr(cls(), k)
+        if isinstance(default, tuple) and isinstance(v, list):
+            v = tuple(v)
+        if isinstance(default, bool) and not isinstance(v, bool):
+            raise ValueError(f"{where}: [{section}] {k} must be true or false, got {v!r}")
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(v, bool):
+            raise ValueError(f"{where}: [{section}] {k} must be a number, got {v!r}")
+        if isinstance(default, float) and isinstance(v, int):
+            v = float(v)
+        kwargs[k] = v
+    return cls(**kwargs)
+
+
+def config_from_dict(d: dict[str, Any], where: str = "config") -> SupernetConfig:
+    """Build a :class:`SupernetConfig` from nested dicts, rejecting unknown sections and keys."""
+    unknown = sorted(set(d) - set(_CLASSES))
+    if unknown:
+        raise ValueError(f"{where}: unknown section(s) {unknown}; known: {', '.join(_CLASSES)}")
+    return SupernetConfig(**{sec: _build(cls, sec, d.get(sec, {}) or {}, where) for sec, cls in _CLASSES.items()})
+
+
+def load_config(path: str | Path) -> SupernetConfig:
+    """Read a TOML config; its supernet sections may sit at top level or under ``[supernet]``."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"config {p} not found; shipped configs are in configs/ (tiny.toml, cpu.toml, gpu-full.toml)")
+    try:
+        d = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{p} is not valid TOML: {e}") from None
+    d = d.get("supernet", d)
+    d = {k: v for k, v in d.items() if k in _CLASSES or not isinstance(v, dict) or k not in _OTHER_STAGES}
+    return config_from_dict(d, where=str(p))
+
+
+# sections of a full pipeline config that belong to later stages, ignored here
+_OTHER_STAGES = {"predictor", "search", "run", "report", "hardware"}
+
+
+def config_hash(cfg: SupernetConfig, *sections: str) -> str:
+    """Short SHA-256 of the given sections (all when none), to detect a changed config on resume."""
+    d = cfg.to_dict()
+    if sections:
+        d = {s: d[s] for s in sections}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
