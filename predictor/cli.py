@@ -95,33 +95,59 @@ def _cmd_space_export(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- evaluate
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from predictor.benchmark import load_truth, read_arch_table, truth_accuracy
+    from predictor.benchmark import load_truth, read_arch_table, scores_vs_truth
     from predictor.metrics import evaluate_ranking
-    from supernet.space import degenerate_mask
 
-    table = read_arch_table(args.table, required=[args.column])
+    table = read_arch_table(args.table, [args.column], name=f"table {args.table}")
     truth = load_truth(args.truth)
-    true_acc = truth_accuracy(truth, args.dataset)  # Series indexed by official index
-    idx = table["index"].to_numpy()
-    pred = table[args.column].to_numpy(dtype=np.float64)
-    t = true_acc.reindex(idx).to_numpy(dtype=np.float64)
-    n_missing = int(np.isnan(t).sum())
-    if n_missing == len(t):
-        raise UserError(f"no architecture of {args.table} has a ground-truth value in {args.truth}")
-    metrics = evaluate_ranking(pred, t, degenerate=degenerate_mask()[idx])
+    s = scores_vs_truth(table, args.column, truth, args.dataset)
+    metrics = evaluate_ranking(s["pred"].to_numpy(), s["true"].to_numpy(), degenerate=s["degenerate"].to_numpy())
     metrics = {"table": str(args.table), "column": args.column, "dataset": args.dataset, **metrics}
-    if n_missing:
-        metrics["rows_without_truth"] = n_missing
+    n_nan = int(s["pred"].isna().sum())
+    if n_nan:
+        metrics["rows_without_score"] = n_nan
     _emit(
         args,
         metrics,
         f"{args.column} of {args.table} vs {args.dataset} truth "
-        f"({metrics['n']} architectures with both values)\n" + _fmt_metrics(
-            {k: v for k, v in metrics.items() if k not in ("table", "column", "dataset")}
-        ),
+        f"({metrics['n']} architectures with both values)\n"
+        + _fmt_metrics({k: v for k, v in metrics.items() if k not in ("table", "column", "dataset")}),
     )
+    return 0
+
+
+# ---------------------------------------------------------------------- bench
+def _cmd_bench_import(args: argparse.Namespace) -> int:
+    from predictor.benchmark import import_benchmark, sidecar_path
+
+    table, meta = import_benchmark(
+        args.src, args.out, fmt=args.format, hp=args.hp, allow_missing=args.allow_missing,
+        stream=not args.no_stream, method=args.method, progress=not args.no_progress,
+    )
+    payload = {"out": str(args.out), "sidecar": str(sidecar_path(args.out)), "rows": len(table), **meta}
+    _emit(
+        args,
+        payload,
+        f"imported {len(table)} architectures from {args.src} ({meta.get('format')}, reader {meta.get('reader')})\n"
+        f"  wrote {args.out} and {sidecar_path(args.out)}",
+    )
+    return 0
+
+
+def _cmd_bench_check(args: argparse.Namespace) -> int:
+    from predictor.benchmark import latency_columns, load_hardware, load_truth
+
+    truth = load_truth(args.truth)
+    hw = load_hardware(args.hardware)
+    cols = latency_columns(hw)
+    payload = {
+        "truth_rows": len(truth),
+        "hardware_rows": len(hw),
+        "latency_columns": {c: int(hw[c].notna().sum()) for c in cols},
+    }
+    lines = [f"truth table: {len(truth)} architectures, valid", f"hardware table: {len(hw)} rows, {len(cols)} devices"]
+    lines += [f"  {c:<45} {n:>6} measured" for c, n in payload["latency_columns"].items()]
+    _emit(args, payload, "\n".join(lines))
     return 0
 
 
@@ -242,6 +268,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_json(p)
     p.set_defaults(handler=_cmd_evaluate)
+
+    # bench
+    p_b = sub.add_parser("bench", help="ground-truth and hardware tables: import official files, check tables")
+    b_sub = p_b.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
+    b_sub.required = True
+    p = b_sub.add_parser(
+        "import",
+        help="convert an official NATS-Bench / NAS-Bench-201 file into the compact truth table",
+        description="Read NATS-Bench topology (NATS-tss-v1_0-3ffb9-simple, a directory, or a .pickle.pbz2) or "
+        "NAS-Bench-201 (NAS-Bench-201-v1_*.pth) with hp=200, is_random=False (mean over seeds, final epoch) "
+        "and write index, arch_str, op_e*, unique_str, iso_id, cifar10_test_acc, cifar100_xtest_acc, "
+        "imagenet16_120_xtest_acc plus a JSON sidecar. Streams so memory stays low.",
+    )
+    p.add_argument("src", help="official file or directory")
+    p.add_argument("--out", required=True, help="output CSV(.gz)")
+    p.add_argument("--format", choices=["nats", "nb201"], default=None, help="default: detected")
+    p.add_argument("--hp", default="200", help="training schedule (default 200 epochs)")
+    p.add_argument("--allow-missing", action="store_true", help="accept a file covering a subset")
+    p.add_argument("--no-stream", action="store_true", help="load the whole file at once (faster, much more memory)")
+    p.add_argument("--method", choices=["auto", "direct", "api"], default="auto",
+                   help="direct parsing, the official package, or auto (direct, package as fallback)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_bench_import)
+    p = b_sub.add_parser("check", help="validate the ground-truth and hardware tables and list the devices")
+    p.add_argument("--truth", default=None, help="truth CSV (default DATA_ROOT/nb201/nb201_truth.csv.gz)")
+    p.add_argument("--hardware", default=None, help="latency CSV (default DATA_ROOT/nb201/nb201_hw_latency.csv.gz)")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_bench_check)
 
     # supernet
     p_sn = sub.add_parser("supernet", help="train a weight-sharing supernet and score architectures with it")
