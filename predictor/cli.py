@@ -220,6 +220,37 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- data
+def _cmd_data_prepare(args: argparse.Namespace) -> int:
+    import time
+
+    from predictor.paths import data_root
+    from supernet.datasets import load_cifar10
+
+    src = Path(args.source) if args.source else data_root()
+    t0 = time.perf_counter()
+    sets = {s: load_cifar10(src, s, cache_dir=args.cache_dir, workers=args.workers, progress=not args.no_progress)
+            for s in ("train", "test")}
+    secs = time.perf_counter() - t0
+    payload = {
+        "source": str(src), "seconds": round(secs, 2),
+        **{f"{s}_images": len(d) for s, d in sets.items()},
+        "train_channel_mean": [round(float(v), 4) for v in sets["train"].channel_mean()],
+    }
+    _emit(args, payload, f"CIFAR-10 from {src}: {payload['train_images']} train / {payload['test_images']} test "
+                         f"images, ready in {secs:.1f} s (decoded once, then read from the cache)")
+    return 0
+
+
+def _cmd_data_download(args: argparse.Namespace) -> int:
+    from supernet.datasets import CIFAR10_MD5, CIFAR10_URL, download_cifar10
+
+    path = download_cifar10(args.root, url=args.url or CIFAR10_URL, md5=args.md5 or CIFAR10_MD5,
+                            progress=not args.no_progress)
+    _emit(args, {"path": str(path)}, f"CIFAR-10 ready at {path} (checksum verified)")
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 def _add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -268,6 +299,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_json(p)
     p.set_defaults(handler=_cmd_evaluate)
+
+    # data
+    p_d = sub.add_parser("data", help="CIFAR-10: decode once into the uint8 cache, or download explicitly")
+    d_sub = p_d.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    d_sub.required = True
+    p = d_sub.add_parser(
+        "prepare",
+        help="decode CIFAR-10 (python batches, image folder or its tar archive) into the uint8 cache",
+        description="Load CIFAR-10 from SOURCE (default: the data root) and cache it as uint8 arrays; the cache "
+        "goes to --cache-dir, else $NASGCN_CACHE, else cache/ beside the source if writable, else ~/.cache/nasgcn.",
+    )
+    p.add_argument("--source", default=None, help="data root, cifar-10-batches-py/, or an image-folder tree/archive")
+    p.add_argument("--cache-dir", default=None, help="where decoded arrays are cached")
+    p.add_argument("--workers", type=int, default=None, help="decoding processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_data_prepare)
+    p = d_sub.add_parser(
+        "download",
+        help="download the official CIFAR-10 python archive (only when you ask) and verify its MD5",
+    )
+    p.add_argument("--root", required=True, help="folder to download and extract into")
+    p.add_argument("--url", default=None, help="mirror URL (default: the official one)")
+    p.add_argument("--md5", default=None, help="expected MD5 (default: the official archive's)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_data_download)
 
     # bench
     p_b = sub.add_parser("bench", help="ground-truth and hardware tables: import official files, check tables")
