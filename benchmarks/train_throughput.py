@@ -78,18 +78,24 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
 
-    ours = SuperNet(C=args.C, N=args.N, num_classes=10, seed=0).to(dev)
+    # ours as the trainer runs it (channels_last, the [train] default); xautodl as shipped, and also with
+    # channels_last so the ratio is not only the memory format
+    cl = torch.channels_last
+    ours = SuperNet(C=args.C, N=args.N, num_classes=10, seed=0).to(dev, memory_format=cl)
     ref, Structure = _xautodl_net(args.C, args.N, 0)
     ref = ref.to(dev)
+    ref_cl, _ = _xautodl_net(args.C, args.N, 0)
+    ref_cl = ref_cl.to(dev, memory_format=cl)
     sampler = make_sampler("uniform", exclude_degenerate=True)
     total = args.warmup + args.rounds * args.steps
     archs = sampler.sample_many(np.random.default_rng(0), total * 2)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(args.batch, 3, 32, 32, generator=g).to(dev)
+    x_plain = torch.randn(args.batch, 3, 32, 32, generator=g).to(dev)
+    x_cl = x_plain.contiguous(memory_format=cl)
     y = torch.randint(0, 10, (args.batch,), generator=g).to(dev)
     crit = nn.CrossEntropyLoss()
 
-    def make_step(net: nn.Module, is_ref: bool):
+    def make_step(net: nn.Module, is_ref: bool, x: torch.Tensor):
         opt = torch.optim.SGD(net.parameters(), lr=0.025, momentum=0.9, nesterov=True, weight_decay=5e-4)
         net.train()
 
@@ -107,7 +113,11 @@ def main() -> None:
 
         return step
 
-    steps = {"nasgcn": make_step(ours, False), "xautodl": make_step(ref, True)}
+    steps = {
+        "nasgcn": make_step(ours, False, x_cl),
+        "xautodl": make_step(ref, True, x_plain),
+        "xautodl_channels_last": make_step(ref_cl, True, x_cl),
+    }
     seconds = {k: 0.0 for k in steps}
     pos = {k: 0 for k in steps}
     for k, st in steps.items():  # warm-up
@@ -134,14 +144,15 @@ def main() -> None:
     xb = torch.randn(256, 3, 32, 32, generator=g).to(dev)
     with torch.inference_mode():
         for k, net in (("nasgcn", ours), ("xautodl", ref)):
+            xin = xb.contiguous(memory_format=cl) if k == "nasgcn" else xb
             t = 0.0
             for i, a in enumerate(archs[: 2 + args.eval_archs]):
                 t0 = time.perf_counter()
                 if k == "xautodl":
                     net.arch_cache = _to_structure(a, Structure)
-                    net(xb)
+                    net(xin)
                 else:
-                    net(xb, a)
+                    net(xin, a)
                 if i >= 2:
                     t += time.perf_counter() - t0
             infer[k] = args.eval_archs * 256 / t
@@ -166,6 +177,9 @@ def main() -> None:
         "steps_measured_each": args.rounds * args.steps,
         "train_images_per_s": {k: round(v, 1) for k, v in train_ips.items()},
         "train_ratio_nasgcn_over_xautodl": round(train_ips["nasgcn"] / train_ips["xautodl"], 3),
+        "train_ratio_nasgcn_over_xautodl_channels_last": round(
+            train_ips["nasgcn"] / train_ips["xautodl_channels_last"], 3
+        ),
         "inference_images_per_s_batch256": {k: round(v, 1) for k, v in infer.items()},
         "inference_ratio": round(infer["nasgcn"] / infer["xautodl"], 3),
         "ws_eval_archs_per_s": round(eval_aps, 3),
@@ -185,6 +199,8 @@ def main() -> None:
         "|---|---|---|---|",
         f"| training images/s | {train_ips['nasgcn']:.1f} | {train_ips['xautodl']:.1f} | "
         f"{res['train_ratio_nasgcn_over_xautodl']:.2f}x |",
+        f"| training images/s, xautodl also channels_last | {train_ips['nasgcn']:.1f} | "
+        f"{train_ips['xautodl_channels_last']:.1f} | {res['train_ratio_nasgcn_over_xautodl_channels_last']:.2f}x |",
         f"| inference images/s (batch 256) | {infer['nasgcn']:.1f} | {infer['xautodl']:.1f} | "
         f"{res['inference_ratio']:.2f}x |",
         "",

@@ -77,6 +77,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
     checkpoint_every_steps: int = 0  # 0 = only at the end of each epoch (and on interrupt)
+    channels_last: bool = True  # NHWC activations: about 1.4x faster convolutions on CPU
 
 
 @dataclass(frozen=True)

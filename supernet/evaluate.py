@@ -69,11 +69,13 @@ def load_trained(run: str | Path, device: str | torch.device = "cpu") -> tuple[S
     return model.to(device), cfg, meta
 
 
-def _normalise(images: np.ndarray, device: torch.device) -> torch.Tensor:
+def _normalise(images: np.ndarray, device: torch.device, channels_last: bool = True) -> torch.Tensor:
+    """uint8 NHWC images -> normalised float [N, 3, H, W] (NHWC memory when ``channels_last``)."""
     x = torch.as_tensor(images, device=device).permute(0, 3, 1, 2).float().div_(255.0)
     mean = torch.tensor(CIFAR10_MEAN, device=device).view(1, 3, 1, 1)
     std = torch.tensor(CIFAR10_STD, device=device).view(1, 3, 1, 1)
-    return x.sub_(mean).div_(std).contiguous()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return x.sub_(mean).div_(std).contiguous(memory_format=fmt)
 
 
 class WSEvaluator:
@@ -83,21 +85,25 @@ class WSEvaluator:
     batches: ``bn_batches`` x ``bn_batch_size`` fixed training images (seeded, no augmentation).
     """
 
-    def __init__(self, model: SuperNet, train: ImageSet, valid: ImageSet, cfg: EvalConfig, device: torch.device) -> None:
+    def __init__(
+        self, model: SuperNet, train: ImageSet, valid: ImageSet, cfg: EvalConfig, device: torch.device,
+        channels_last: bool = True,
+    ) -> None:
         if cfg.bn_mode not in ("recalibrate", "batch"):
             raise ValueError(f"[eval] bn_mode must be 'recalibrate' or 'batch', got {cfg.bn_mode!r}")
-        self.model, self.cfg, self.device = model.to(device), cfg, device
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        self.model, self.cfg, self.device = model.to(device, memory_format=fmt), cfg, device
         n_valid = min(cfg.valid_size, len(valid))
         if n_valid < len(valid):
             _, keep = stratified_split(valid.labels, n_valid, seed=cfg.seed)
         else:
             keep = np.arange(len(valid))
-        self.valid_x = _normalise(valid.images[keep], device)
+        self.valid_x = _normalise(valid.images[keep], device, channels_last)
         self.valid_y = torch.as_tensor(valid.labels[keep], device=device)
         rng = np.random.default_rng([cfg.seed, 0xB0])
         n_bn = min(cfg.bn_batches * cfg.bn_batch_size, len(train))
         bn_idx = rng.choice(len(train), size=n_bn, replace=False)
-        self.bn_x = _normalise(train.images[bn_idx], device)
+        self.bn_x = _normalise(train.images[bn_idx], device, channels_last)
         self._bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if cfg.bn_mode == "recalibrate":
             for bn in self._bns:
@@ -206,7 +212,7 @@ def evaluate_supernet(
     mine = todo[rank::world]
     if mine:
         images = data if data is not None else load_images(cfg, progress=progress and rank == 0)
-        ev = WSEvaluator(model, images["train"], images["valid"], ecfg, dev)
+        ev = WSEvaluator(model, images["train"], images["valid"], ecfg, dev, channels_last=cfg.train.channels_last)
         part = out.with_name(f"{out.name}.partial-{key}" + (f".rank{rank}" if world > 1 else ""))
         with open(part, "a", newline="") as f:
             w = csv.writer(f)

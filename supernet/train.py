@@ -249,8 +249,8 @@ def train_supernet(
                 f"{out} already holds a training checkpoint; pass --resume to continue it or choose a new --out"
             )
         ck = load_checkpoint(ck_path)
-        if ck["config_hash"] != config_hash(cfg, "data", "model", "train", "sampling"):
-            diff = _config_diff(ck["config"], cfg.to_dict())
+        diff = _config_diff(ck["config"], cfg.to_dict())
+        if diff:
             raise CheckpointError(
                 f"{ck_path} was made with another config ({diff}); resume with the same config or use a new --out"
             )
@@ -264,6 +264,8 @@ def train_supernet(
     train_set = images["train"]
     num_classes = int(cfg.data.num_classes)
     model = build_supernet(cfg, num_classes).to(device)
+    if t_cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     criterion = nn.CrossEntropyLoss()
     opt = torch.optim.SGD(
         model.parameters(), lr=t_cfg.lr, momentum=t_cfg.momentum, nesterov=t_cfg.nesterov,
@@ -271,7 +273,7 @@ def train_supernet(
     )
     loader = TensorLoader(
         train_set, batch_size=t_cfg.batch_size // di.world_size, device=device, shuffle=True, augment=True,
-        drop_last=True, seed=t_cfg.seed, rank=di.rank, world_size=di.world_size,
+        drop_last=True, seed=t_cfg.seed, rank=di.rank, world_size=di.world_size, channels_last=t_cfg.channels_last,
     )
     if len(loader) == 0:
         raise ValueError(f"{len(train_set)} training images give no full batch of {t_cfg.batch_size}")
@@ -475,13 +477,25 @@ def _truncate_log(path: Path, epochs_done: int) -> None:
         w.writerows(rows)
 
 
+# options that change where or how fast a run goes, not what it computes
+_RESUMABLE_CHANGES = {("train", "device"), ("train", "threads"), ("train", "checkpoint_every_steps"), ("data", "cache_dir"), ("data", "root")}
+
+
 def _config_diff(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Differences that matter for resuming (every section but [eval]); keys a checkpoint predates
+    count as their current default, so adding an option does not orphan old runs."""
+    from .config import SupernetConfig
+
+    defaults = SupernetConfig().to_dict()
     diffs = []
     for sec in sorted(set(old) | set(new)):
         if sec == "eval":
             continue
-        o, n = old.get(sec, {}), new.get(sec, {})
+        o, n, d = old.get(sec, {}), new.get(sec, {}), defaults.get(sec, {})
         for k in sorted(set(o) | set(n)):
-            if o.get(k) != n.get(k):
-                diffs.append(f"[{sec}] {k}: {o.get(k)!r} -> {n.get(k)!r}")
-    return "; ".join(diffs) or "different hash"
+            if (sec, k) in _RESUMABLE_CHANGES:
+                continue
+            ov = o.get(k, d.get(k))
+            if ov != n.get(k, d.get(k)):
+                diffs.append(f"[{sec}] {k}: {ov!r} -> {n.get(k)!r}")
+    return "; ".join(diffs)
