@@ -33,7 +33,8 @@ __all__ = [
 class DataConfig:
     """Which images train and score the supernet.
 
-    ``source``: ``"cifar10"`` (from ``root``, default the data root) or ``"synthetic"``.
+    ``source``: ``"cifar10"`` (from ``root``, default the data root), ``"synthetic"``, or ``"auto"``
+    (CIFAR-10 when it is found, else synthetic; the resolved choice is what runs record).
     ``split``: ``"nb201"`` (NAS-Bench-201's 25k/25k train/valid halves) or ``"stratified"`` (seeded).
     ``train_limit`` / ``valid_limit``: use only the first k images of each half (after a seeded,
     class-stratified shuffle), for quick runs; ``None`` = all.

@@ -48,6 +48,7 @@ __all__ = [
     "CheckpointError",
     "resolve_device",
     "load_images",
+    "resolve_source",
     "build_supernet",
     "train_supernet",
     "load_checkpoint",
@@ -99,9 +100,28 @@ def _init_distributed(device: torch.device) -> DistInfo:
 
 
 # ---------------------------------------------------------------------- data and model
+def resolve_source(cfg: SupernetConfig) -> SupernetConfig:
+    """Turn ``[data] source = "auto"`` into ``"cifar10"`` when CIFAR-10 is found under the data root
+    (or ``[data] root``), else ``"synthetic"``; other sources are returned unchanged."""
+    if cfg.data.source != "auto":
+        return cfg
+    from predictor.paths import data_root
+
+    from .datasets import MissingDataError, _resolve_cifar_source
+
+    root = Path(cfg.data.root) if cfg.data.root else data_root()
+    try:
+        _resolve_cifar_source(root)
+        source = "cifar10"
+    except MissingDataError:
+        source = "synthetic"
+    log.info("[data] source auto -> %s (data root %s)", source, root)
+    return cfg.replace(data={"source": source})
+
+
 def load_images(cfg: SupernetConfig, *, progress: bool = True) -> dict[str, ImageSet]:
     """``{"train", "valid"}`` image sets for the config (train half trains, valid half scores)."""
-    d = cfg.data
+    d = resolve_source(cfg).data
     if d.source == "synthetic":
         return {
             "train": synthetic_images(d.synthetic_train, num_classes=d.num_classes, image_size=d.image_size, seed=d.seed),
@@ -110,7 +130,7 @@ def load_images(cfg: SupernetConfig, *, progress: bool = True) -> dict[str, Imag
             ),
         }
     if d.source != "cifar10":
-        raise ValueError(f"[data] source must be 'cifar10' or 'synthetic', got {d.source!r}")
+        raise ValueError(f"[data] source must be 'cifar10', 'synthetic' or 'auto', got {d.source!r}")
     from predictor.paths import data_root
 
     root = Path(d.root) if d.root else data_root()

@@ -1,0 +1,752 @@
+"""Accuracy predictors over the NAS-Bench-201 space, all behind one scikit-learn-style contract.
+
+``est = Model(**explicit_hyper_parameters, random_state=0)``; ``est.fit(archs, y)`` returns ``est``;
+``est.predict(archs)`` returns float64[n]; learned state ends in ``_``.  ``archs`` is anything
+:func:`predictor.graphs.to_indices` reads (official indices, arch strings, op tuples, :class:`Arch`).
+``y`` is an accuracy in percent (weight-sharing accuracy in the usual use).
+
+* :class:`GCNPredictor`: graph convolutions (:class:`DirGCNConv`, PyG style, both edge directions with
+  their own weights) over the node-as-op graph (or :class:`RelDirConv` over the edge-as-op graph), graph
+  pooling, an MLP head; standardised target; MSE and/or pairwise ranking loss; early stopping on a
+  held-out slice; an ensemble whose spread is :meth:`GCNPredictor.predict_std`.
+* Baselines: :class:`RidgePredictor` (one-hot ops), :class:`GBRPredictor` (scikit-learn gradient
+  boosting), :class:`MLPPredictor` (scikit-learn MLP).
+
+Landmarks: every model's ``fit`` takes an optional ``landmarks=(archs, true_acc)``: a few architectures
+whose TRUE (stand-alone) accuracy is known.  Without it nothing but ``y`` is used.  With it, after the
+model is fitted to ``y``, a small ridge model maps the model's prediction plus cost/op-count features to
+the true accuracy on the landmarks (see :class:`LandmarkCorrection`); ``predict`` then returns
+corrected, true-accuracy-scale values and ``predict_uncorrected`` the plain fit.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from typing import Literal, Sequence
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.linear_model import Ridge, RidgeCV
+from sklearn.neural_network import MLPRegressor
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing, global_add_pool, global_mean_pool
+
+from supernet.space import NUM_ARCHS, NUM_OPS, degenerate_mask
+
+from . import graphs as G
+
+__all__ = [
+    "DirGCNConv",
+    "RelDirConv",
+    "GCNNet",
+    "BasePredictor",
+    "GCNPredictor",
+    "RidgePredictor",
+    "GBRPredictor",
+    "MLPPredictor",
+    "LandmarkCorrection",
+    "MODELS",
+    "make_model",
+]
+
+log = logging.getLogger(__name__)
+
+
+# ============================================================================ graph layers
+def _dense_mean(adj: Tensor) -> tuple[Tensor, Tensor]:
+    """Row-normalised forward (dst<-src) and backward (src<-dst) adjacency of ``adj`` [B, N, N]."""
+    fwd = adj / adj.sum(-1, keepdim=True).clamp(min=1.0)
+    at = adj.transpose(-1, -2)
+    bwd = at / at.sum(-1, keepdim=True).clamp(min=1.0)
+    return fwd, bwd
+
+
+class DirGCNConv(MessagePassing):
+    """Directed graph convolution with separate weights per direction.
+
+    ``h_i' = W_s h_i + W_f mean_{j -> i} h_j + W_b mean_{i -> j} h_j + b``: messages flow along the DAG
+    (``W_f``) and against it (``W_b``), so a node sees both its inputs and its consumers.  A node
+    without in- (out-) neighbours gets a zero forward (backward) term.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
+        super().__init__(aggr="mean")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.lin_self = nn.Linear(in_channels, out_channels, bias=bias)
+        self.lin_fwd = nn.Linear(in_channels, out_channels, bias=False)
+        self.lin_bwd = nn.Linear(in_channels, out_channels, bias=False)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for lin in (self.lin_self, self.lin_fwd, self.lin_bwd):
+            lin.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """x: float[num_nodes, in]; edge_index: long[2, E] (src, dst) -> float[num_nodes, out]."""
+        fwd = self.propagate(edge_index, x=self.lin_fwd(x))
+        bwd = self.propagate(edge_index.flip(0), x=self.lin_bwd(x))
+        return self.lin_self(x) + fwd + bwd
+
+    def forward_dense(self, x: Tensor, fwd: Tensor, bwd: Tensor) -> Tensor:
+        """Same map on dense batches: x float[B, N, in]; ``fwd``/``bwd`` = :func:`_dense_mean` of adj."""
+        return self.lin_self(x) + fwd @ self.lin_fwd(x) + bwd @ self.lin_bwd(x)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, directions=2)"
+
+
+class RelDirConv(MessagePassing):
+    """Relational directed convolution for the edge-as-op graph: one weight per (op, direction).
+
+    ``h_i' = W_s h_i + sum_r (W_f[r] mean_{j -r-> i} h_j + W_b[r] mean_{i -r-> j} h_j) + b`` with
+    ``r`` the op on the edge (``edge_type`` in 1..num_relations).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, num_relations: int = NUM_OPS - 1, bias: bool = True) -> None:
+        super().__init__(aggr="mean")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.num_relations = num_relations
+        self.lin_self = nn.Linear(in_channels, out_channels, bias=bias)
+        self.lin_rel = nn.Linear(2 * num_relations * in_channels, out_channels, bias=False)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.lin_self.reset_parameters()
+        self.lin_rel.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
+        """x float[n, in]; edge_index long[2, E]; edge_type long[E] in 1..R -> float[n, out]."""
+        parts = []
+        for direction in (edge_index, edge_index.flip(0)):
+            for r in range(1, self.num_relations + 1):
+                ei = direction[:, edge_type == r]
+                parts.append(self.propagate(ei, x=x, size=(x.size(0), x.size(0))))
+        return self.lin_self(x) + self.lin_rel(torch.cat(parts, dim=-1))
+
+    def forward_dense(self, x: Tensor, fwd: Tensor, bwd: Tensor) -> Tensor:
+        """x float[B, N, in]; fwd/bwd float[B, R, N, N] per-relation row-normalised adjacency."""
+        B, N, F = x.shape
+        f = (fwd @ x.unsqueeze(1)).permute(0, 2, 1, 3).reshape(B, N, -1)
+        b = (bwd @ x.unsqueeze(1)).permute(0, 2, 1, 3).reshape(B, N, -1)
+        return self.lin_self(x) + self.lin_rel(torch.cat([f, b], dim=-1))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, num_relations={self.num_relations})"
+
+
+class GCNNet(nn.Module):
+    """Graph convolutions -> pooling (+ graph features) -> MLP head -> one score per graph."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden: int,
+        num_layers: int,
+        pool: str,
+        num_graph_features: int,
+        head_hidden: int,
+        dropout: float,
+        encoding: str,
+        output_node: int,
+    ) -> None:
+        super().__init__()
+        conv = DirGCNConv if encoding == "node" else RelDirConv
+        self.convs = nn.ModuleList(
+            [conv(in_channels if k == 0 else hidden, hidden) for k in range(num_layers)]
+        )
+        self.pool = pool
+        self.output_node = output_node
+        self.dropout = dropout
+        width = hidden * (2 if pool == "mean+output" else 1) + num_graph_features
+        self.head = nn.Sequential(nn.Linear(width, head_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(head_hidden, 1))
+
+    def _readout(self, h: Tensor) -> Tensor:  # h [B, N, H]
+        if self.pool == "mean":
+            return h.mean(1)
+        if self.pool == "sum":
+            return h.sum(1)
+        if self.pool == "output":
+            return h[:, self.output_node]
+        return torch.cat([h.mean(1), h[:, self.output_node]], dim=-1)
+
+    def forward_dense(self, x: Tensor, fwd: Tensor, bwd: Tensor, gfeat: Tensor | None) -> Tensor:
+        """x float[B, N, F]; fwd/bwd normalised adjacency; gfeat float[B, d] or None -> float[B]."""
+        h = x
+        for conv in self.convs:
+            h = torch.relu(conv.forward_dense(h, fwd, bwd))
+            h = nn.functional.dropout(h, self.dropout, self.training)
+        z = self._readout(h)
+        if gfeat is not None:
+            z = torch.cat([z, gfeat], dim=-1)
+        return self.head(z).squeeze(-1)
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor, ptr: Tensor, gfeat: Tensor | None, edge_type: Tensor | None = None) -> Tensor:
+        """The PyG (sparse) path: x float[n_nodes, F], edge_index long[2, E], batch long[n_nodes] -> float[B]."""
+        h = x
+        for conv in self.convs:
+            h = conv(h, edge_index) if edge_type is None else conv(h, edge_index, edge_type)
+            h = nn.functional.dropout(torch.relu(h), self.dropout, self.training)
+        out_nodes = ptr[:-1] + self.output_node
+        if self.pool == "mean":
+            z = global_mean_pool(h, batch)
+        elif self.pool == "sum":
+            z = global_add_pool(h, batch)
+        elif self.pool == "output":
+            z = h[out_nodes]
+        else:
+            z = torch.cat([global_mean_pool(h, batch), h[out_nodes]], dim=-1)
+        if gfeat is not None:
+            z = torch.cat([z, gfeat], dim=-1)
+        return self.head(z).squeeze(-1)
+
+
+# ============================================================================ contract
+def _check_xy(archs, y) -> tuple[np.ndarray, np.ndarray]:
+    idx = G.to_indices(archs)
+    yy = np.asarray(y, dtype=np.float64).ravel()
+    if yy.shape != idx.shape:
+        raise ValueError(f"archs and y must have the same length, got {idx.size} and {yy.size}")
+    if idx.size < 2:
+        raise ValueError(f"need at least 2 architectures to fit, got {idx.size}")
+    if not np.isfinite(yy).all():
+        raise ValueError("y contains NaN or inf; drop the unmeasured architectures first")
+    return idx, yy
+
+
+def _logerr(acc: np.ndarray) -> np.ndarray:
+    """Accuracy (percent) -> -log(error rate in percent): spreads the top, squeezes the bottom."""
+    return -np.log(np.clip(100.0 - np.asarray(acc, dtype=np.float64), 1e-3, None))
+
+
+def _from_logerr(t: np.ndarray) -> np.ndarray:
+    return 100.0 - np.exp(-np.asarray(t, dtype=np.float64))
+
+
+class LandmarkCorrection:
+    """Maps a predictor's output to TRUE accuracy using a few landmark architectures.
+
+    ``-log(100 - true) ≈ b0 + b1 z + b2 z^2 + sum_j c_j f_j`` fitted by ridge regression on the
+    non-degenerate landmarks (``alpha``; ``None`` = leave-one-out choice among 1e-2..1e3).  ``z`` is the prediction
+    standardised over the whole space and clipped to the landmarks' range (the quadratic never
+    extrapolates); when the fitted curve in ``z`` is not increasing over that range, the quadratic
+    term is dropped and the fit repeated.  ``f_j`` are graph features (names of
+    :func:`predictor.graphs.graph_features`), standardised over the whole space.  The log-error
+    scale spreads the top of the range, where the ranking matters.  Degenerate cells (output
+    disconnected) are not corrected: they keep the model's own prediction (chance level).
+
+    Why op counts: the one-shot supernet's error is largely a function of them (it under-rates
+    conv3x3-heavy cells and cells with a skip on the input->output edge, and over-rates pooling;
+    see benchmarks/results/predictor_quality.md), which a handful of true accuracies can estimate.
+    """
+
+    def __init__(self, features: Sequence[str], alpha: float | None = None) -> None:
+        self.features = tuple(features)
+        self.alpha = alpha
+
+    def fit(self, pred_space: np.ndarray, idx: np.ndarray, true_acc: np.ndarray) -> "LandmarkCorrection":
+        """pred_space float[15625] (official order); idx int[k] landmark indices; true_acc float[k] (percent).
+
+        Degenerate landmarks are left out: their accuracy is chance whatever the features say.
+        """
+        keep = ~degenerate_mask()[idx]
+        if keep.sum() < 2:
+            raise ValueError(
+                f"need at least 2 non-degenerate landmarks, got {int(keep.sum())} of {idx.size} "
+                "(a cell whose output is disconnected from its input says nothing about the others)"
+            )
+        idx, true_acc = idx[keep], np.asarray(true_acc, dtype=np.float64)[keep]
+        self.n_used_ = int(idx.size)
+        working = np.asarray(pred_space)[~degenerate_mask()]
+        self.p_mean_ = float(working.mean())
+        self.p_std_ = float(working.std()) or 1.0
+        F = G.graph_features(np.arange(NUM_ARCHS), self.features)
+        self.f_mean_ = F.mean(0)
+        self.f_std_ = np.where(F.std(0) > 0, F.std(0), 1.0)
+        z = (np.asarray(pred_space)[idx] - self.p_mean_) / self.p_std_
+        self.z_range_ = (float(z.min()), float(z.max()))
+        t = _logerr(true_acc)
+        for quadratic in (True, False):
+            self.quadratic_ = quadratic
+            X = self._design(np.asarray(pred_space)[idx], idx)
+            if self.alpha is None:
+                self.ridge_ = RidgeCV(alphas=np.logspace(-2, 3, 11)).fit(X, t)
+            else:
+                self.ridge_ = Ridge(alpha=self.alpha).fit(X, t)
+            lo, hi = self.z_range_
+            b1 = float(self.ridge_.coef_[0])
+            b2 = float(self.ridge_.coef_[1]) if quadratic else 0.0
+            # increasing in z over [lo, hi] (or decreasing throughout if b1 < 0: then keep linear)
+            if not quadratic or (b1 > 0 and min(b1 + 2 * b2 * lo, b1 + 2 * b2 * hi) >= 0):
+                break
+        return self
+
+    def _design(self, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        z = np.clip((np.asarray(pred) - self.p_mean_) / self.p_std_, *self.z_range_)
+        F = (G.graph_features(idx, self.features) - self.f_mean_) / self.f_std_
+        return np.column_stack([z, z**2, F] if self.quadratic_ else [z, F])
+
+    def transform(self, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Corrected accuracy (percent) of predictions ``pred`` for architectures ``idx``.
+
+        Degenerate cells keep ``pred``: a constant-output network sits at chance level, which the
+        model fitted to weight-sharing accuracy already predicts (the supernet sees chance too).
+        """
+        out = _from_logerr(self.ridge_.predict(self._design(pred, idx)))
+        deg = degenerate_mask()[np.asarray(idx)]
+        return np.where(deg, np.asarray(pred, dtype=np.float64), out)
+
+    def slope(self, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """d(corrected accuracy)/d(pred) at each point, to carry an ensemble's spread through the
+        correction (outside the landmarks' range: the slope at the nearest end of it)."""
+        t = self.ridge_.predict(self._design(pred, idx))
+        z = np.clip((np.asarray(pred) - self.p_mean_) / self.p_std_, *self.z_range_)
+        dz = float(self.ridge_.coef_[0]) + (2 * float(self.ridge_.coef_[1]) * z if self.quadratic_ else 0.0)
+        return np.where(degenerate_mask()[np.asarray(idx)], 1.0, np.exp(-t) * dz / self.p_std_)
+
+
+class BasePredictor(RegressorMixin, BaseEstimator):
+    """Shared fit/predict plumbing: index conversion, target checks, landmark correction.
+
+    Subclasses implement ``_fit(idx, y)`` and ``_predict(idx) -> float64[n]`` (accuracy units).
+    """
+
+    # hyper-parameters of the landmark step (subclasses list them in __init__)
+    landmark_features: tuple[str, ...]
+    landmark_alpha: float | None
+
+    def fit(self, archs, y, landmarks: tuple[Sequence, Sequence[float]] | None = None) -> "BasePredictor":
+        """Fit on ``archs`` with targets ``y`` (percent).
+
+        ``landmarks=(archs, true_acc)`` is OPTIONAL: architectures with known TRUE accuracy that
+        correct the fitted model (:meth:`fit_landmarks`).  Nothing but ``y`` is used without it.
+        """
+        idx, yy = _check_xy(archs, y)
+        t0 = time.perf_counter()
+        self._fit(idx, yy)
+        self.n_train_ = int(idx.size)
+        self.landmarks_ = None
+        self.n_landmarks_ = 0
+        self.fit_seconds_ = time.perf_counter() - t0
+        if landmarks is not None:
+            self.fit_landmarks(*landmarks)
+        return self
+
+    def fit_landmarks(self, archs, true_acc) -> "BasePredictor":
+        """(Re)fit only the landmark correction of a fitted model: ``true_acc`` in percent, >= 2 archs.
+
+        ``predict`` then returns true-accuracy-scale values; ``predict_uncorrected`` the plain fit.
+        """
+        self._check_fitted()
+        l_idx, l_acc = _check_xy(archs, true_acc)
+        t0 = time.perf_counter()
+        pred = self._predict(np.arange(NUM_ARCHS))
+        self.landmarks_ = LandmarkCorrection(self.landmark_features, self.landmark_alpha).fit(pred, l_idx, l_acc)
+        self.n_landmarks_ = int(l_idx.size)
+        self.landmark_indices_ = l_idx
+        self.fit_seconds_ = getattr(self, "fit_seconds_", 0.0) + time.perf_counter() - t0
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_train_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(archs, y) first")
+
+    def predict_uncorrected(self, archs) -> np.ndarray:
+        """Prediction of the model fitted to ``y`` alone (no landmark correction), float64[n]."""
+        self._check_fitted()
+        return self._predict(G.to_indices(archs))
+
+    def predict(self, archs) -> np.ndarray:
+        """Predicted accuracy (percent), float64[n]; landmark-corrected when fitted with landmarks."""
+        self._check_fitted()
+        idx = G.to_indices(archs)
+        p = self._predict(idx)
+        if self.landmarks_ is not None:
+            p = self.landmarks_.transform(p, idx)
+        return p
+
+    def predict_space(self) -> np.ndarray:
+        """Prediction for all 15,625 architectures in official index order, float64[15625]."""
+        return self.predict(np.arange(NUM_ARCHS))
+
+
+def _flat_features(idx: np.ndarray, features: Sequence[str]) -> np.ndarray:
+    return np.concatenate([G.onehot_ops(idx), G.graph_features(idx, features)], axis=1)
+
+
+# ============================================================================ baselines
+class RidgePredictor(BasePredictor):
+    """Ridge regression on the one-hot ops of the 6 edges (30 columns) plus optional graph features."""
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        features: tuple[str, ...] = (),
+        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
+        landmark_alpha: float | None = None,
+        random_state: int | None = None,
+    ) -> None:
+        self.alpha = alpha
+        self.features = features
+        self.landmark_features = landmark_features
+        self.landmark_alpha = landmark_alpha
+        self.random_state = random_state  # deterministic model; kept for the common contract
+
+    def _fit(self, idx: np.ndarray, y: np.ndarray) -> None:
+        X = _flat_features(idx, self.features)
+        self.x_mean_, self.x_std_ = X.mean(0), np.where(X.std(0) > 0, X.std(0), 1.0)
+        self.model_ = Ridge(alpha=self.alpha).fit((X - self.x_mean_) / self.x_std_, y)
+
+    def _predict(self, idx: np.ndarray) -> np.ndarray:
+        X = _flat_features(idx, self.features)
+        return self.model_.predict((X - self.x_mean_) / self.x_std_)
+
+
+class GBRPredictor(BasePredictor):
+    """scikit-learn gradient-boosted trees on the one-hot ops plus optional graph features."""
+
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        max_depth: int = 3,
+        subsample: float = 0.8,
+        features: tuple[str, ...] = (),
+        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
+        landmark_alpha: float | None = None,
+        random_state: int | None = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.subsample = subsample
+        self.features = features
+        self.landmark_features = landmark_features
+        self.landmark_alpha = landmark_alpha
+        self.random_state = random_state
+
+    def _fit(self, idx: np.ndarray, y: np.ndarray) -> None:
+        self.model_ = GradientBoostingRegressor(
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            max_depth=self.max_depth,
+            subsample=self.subsample,
+            random_state=self.random_state,
+        ).fit(_flat_features(idx, self.features), y)
+
+    def _predict(self, idx: np.ndarray) -> np.ndarray:
+        return self.model_.predict(_flat_features(idx, self.features))
+
+
+class MLPPredictor(BasePredictor):
+    """scikit-learn MLP on the one-hot ops (+ graph features), standardised target, early stopping."""
+
+    def __init__(
+        self,
+        hidden: tuple[int, ...] = (64, 64),
+        alpha: float = 1e-3,
+        learning_rate_init: float = 1e-3,
+        max_iter: int = 500,
+        features: tuple[str, ...] = (),
+        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
+        landmark_alpha: float | None = None,
+        random_state: int | None = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.features = features
+        self.landmark_features = landmark_features
+        self.landmark_alpha = landmark_alpha
+        self.random_state = random_state
+
+    def _fit(self, idx: np.ndarray, y: np.ndarray) -> None:
+        X = _flat_features(idx, self.features)
+        self.x_mean_, self.x_std_ = X.mean(0), np.where(X.std(0) > 0, X.std(0), 1.0)
+        self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
+        self.model_ = MLPRegressor(
+            hidden_layer_sizes=tuple(self.hidden),
+            alpha=self.alpha,
+            learning_rate_init=self.learning_rate_init,
+            max_iter=self.max_iter,
+            early_stopping=idx.size >= 20,
+            n_iter_no_change=20,
+            random_state=self.random_state,
+        ).fit((X - self.x_mean_) / self.x_std_, (y - self.y_mean_) / self.y_std_)
+
+    def _predict(self, idx: np.ndarray) -> np.ndarray:
+        X = (_flat_features(idx, self.features) - self.x_mean_) / self.x_std_
+        return self.y_mean_ + self.y_std_ * self.model_.predict(X)
+
+
+# ============================================================================ GCN
+def _pairwise_rank_loss(s: Tensor, y: Tensor) -> Tensor:
+    """Mean logistic loss ``log(1 + exp(-(s_i - s_j)))`` over pairs with ``y_i > y_j``."""
+    ds = s.unsqueeze(1) - s.unsqueeze(0)
+    better = (y.unsqueeze(1) - y.unsqueeze(0)) > 0
+    if not bool(better.any()):
+        return s.sum() * 0.0
+    return nn.functional.softplus(-ds[better]).mean()
+
+
+class GCNPredictor(BasePredictor):
+    """GCN accuracy predictor over the node-as-op (or edge-as-op) cell graph.
+
+    Hyper-parameters: ``hidden`` width and ``num_layers`` of :class:`DirGCNConv`; ``pool`` in
+    ``mean | sum | output | mean+output``; ``features``: graph-level features
+    (:data:`predictor.graphs.GRAPH_FEATURES`) joined to the pooled embedding; ``loss`` in
+    ``mse | rank | both`` (``both`` = MSE + ``rank_weight`` x pairwise logistic loss); Adam with ``lr``,
+    ``weight_decay``, ``batch_size``, at most ``max_epochs`` epochs, early stopping after ``patience``
+    epochs without improvement of the loss on a held-out ``val_fraction`` (skipped below 20 samples);
+    ``n_ensemble`` members, each with its own seed and held-out slice; ``canonical``: give isomorphic
+    cells the same graph (the first member of the class); ``prune``: drop dead edges;
+    ``backend``: ``dense`` (batched matmul, fast) or ``pyg`` (MessagePassing on a sparse batch; same
+    function); ``device``: torch device string; ``num_threads``: torch CPU threads while fitting
+    (default 1: the graphs are tiny, and more threads on a busy CPU only wait; None = leave as is).
+    """
+
+    def __init__(
+        self,
+        hidden: int = 32,
+        num_layers: int = 2,
+        pool: Literal["mean", "sum", "output", "mean+output"] = "mean+output",
+        head_hidden: int = 32,
+        dropout: float = 0.0,
+        features: tuple[str, ...] = (),
+        loss: Literal["mse", "rank", "both"] = "mse",
+        rank_weight: float = 1.0,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 64,
+        max_epochs: int = 200,
+        patience: int = 25,
+        val_fraction: float = 0.1,
+        n_ensemble: int = 3,
+        canonical: bool = True,
+        prune: bool = True,
+        encoding: Literal["node", "edge"] = "node",
+        backend: Literal["dense", "pyg"] = "dense",
+        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
+        landmark_alpha: float | None = None,
+        device: str = "cpu",
+        num_threads: int | None = 1,
+        random_state: int | None = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.num_layers = num_layers
+        self.pool = pool
+        self.head_hidden = head_hidden
+        self.dropout = dropout
+        self.features = features
+        self.loss = loss
+        self.rank_weight = rank_weight
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.n_ensemble = n_ensemble
+        self.canonical = canonical
+        self.prune = prune
+        self.encoding = encoding
+        self.backend = backend
+        self.landmark_features = landmark_features
+        self.landmark_alpha = landmark_alpha
+        self.device = device
+        self.num_threads = num_threads
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ data
+    def _validate(self) -> None:
+        if self.pool not in ("mean", "sum", "output", "mean+output"):
+            raise ValueError(f"pool must be mean, sum, output or mean+output, got {self.pool!r}")
+        if self.loss not in ("mse", "rank", "both"):
+            raise ValueError(f"loss must be mse, rank or both, got {self.loss!r}")
+        if self.encoding not in ("node", "edge"):
+            raise ValueError(f"encoding must be node or edge, got {self.encoding!r}")
+        if self.backend not in ("dense", "pyg"):
+            raise ValueError(f"backend must be dense or pyg, got {self.backend!r}")
+        if self.n_ensemble < 1:
+            raise ValueError(f"n_ensemble must be >= 1, got {self.n_ensemble}")
+        for f in self.features:
+            if f not in G.GRAPH_FEATURES:
+                raise ValueError(f"unknown graph feature {f!r}; known: {', '.join(G.GRAPH_FEATURES)}")
+
+    def _space(self) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """(x, fwd, bwd, gfeat) for the whole space on the device, built once per fitted model."""
+        if self.encoding == "node":
+            x, adj = G.dense_space(self.prune)
+            fwd, bwd = _dense_mean(adj)
+        else:
+            x, adj = G.dense_space_edge(self.prune)
+            fwd, bwd = _dense_mean(adj)
+        gfeat = None
+        if self.features:
+            F = G.graph_features(np.arange(NUM_ARCHS), self.features)
+            sd = np.where(F.std(0) > 0, F.std(0), 1.0)
+            gfeat = torch.as_tensor((F - F.mean(0)) / sd, dtype=torch.float32)
+        dev = torch.device(self.device)
+        return (x.to(dev), fwd.to(dev), bwd.to(dev), None if gfeat is None else gfeat.to(dev))
+
+    def _rows(self, idx: np.ndarray) -> np.ndarray:
+        return G.canonical_indices()[idx] if self.canonical else idx
+
+    def _forward(self, net: GCNNet, rows: Tensor) -> Tensor:
+        x, fwd, bwd, gfeat = self.space_
+        g = None if gfeat is None else gfeat[rows]
+        if self.backend == "dense":
+            return net.forward_dense(x[rows], fwd[rows], bwd[rows], g)
+        return self._forward_pyg(net, rows, g)
+
+    def _forward_pyg(self, net: GCNNet, rows: Tensor, g: Tensor | None) -> Tensor:
+        if self.encoding == "node":
+            _, adj = G.dense_space(self.prune)
+            b = G.batch_from_dense(self.space_[0][rows], adj[rows.cpu()].to(self.space_[0].device))
+            return net(b.x, b.edge_index, b.batch, b.ptr, g)
+        _, adj = G.dense_space_edge(self.prune)
+        a = adj[rows.cpu()].to(self.space_[0].device)  # [B, R, N, N]
+        B, R, N, _ = a.shape
+        bb, r, dst, src = a.nonzero(as_tuple=True)
+        ei = torch.stack([bb * N + src, bb * N + dst])
+        batch = torch.arange(B, device=a.device).repeat_interleave(N)
+        ptr = torch.arange(0, (B + 1) * N, N, device=a.device)
+        return net(self.space_[0][rows].reshape(B * N, -1), ei, batch, ptr, g, edge_type=r + 1)
+
+    def _new_net(self, gen: torch.Generator) -> GCNNet:
+        in_ch = len(G.NODE_TYPES) if self.encoding == "node" else 4
+        out_node = G.NUM_NODES - 1 if self.encoding == "node" else 3
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+            n_gfeat = 0 if self.space_[3] is None else int(self.space_[3].shape[1])
+            net = GCNNet(in_ch, self.hidden, self.num_layers, self.pool, n_gfeat, self.head_hidden,
+                         self.dropout, self.encoding, out_node)
+        return net.to(torch.device(self.device))
+
+    def _loss(self, s: Tensor, y: Tensor) -> Tensor:
+        if self.loss == "mse":
+            return nn.functional.mse_loss(s, y)
+        if self.loss == "rank":
+            return _pairwise_rank_loss(s, y)
+        return nn.functional.mse_loss(s, y) + self.rank_weight * _pairwise_rank_loss(s, y)
+
+    # ------------------------------------------------------------------ fit / predict
+    def _fit(self, idx: np.ndarray, y: np.ndarray) -> None:
+        self._validate()
+        old_threads = torch.get_num_threads()
+        if self.num_threads:
+            torch.set_num_threads(self.num_threads)
+        try:
+            self._fit_members(idx, y)
+        finally:
+            if self.num_threads:
+                torch.set_num_threads(old_threads)
+
+    def _fit_members(self, idx: np.ndarray, y: np.ndarray) -> None:
+        dev = torch.device(self.device)
+        self.space_ = self._space()
+        self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
+        rows_all = torch.as_tensor(self._rows(idx), device=dev)
+        yz = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32, device=dev)
+        rng = np.random.default_rng(self.random_state)
+        self.members_: list[GCNNet] = []
+        self.epochs_: list[int] = []
+        self.val_loss_: list[float] = []
+        for m in range(self.n_ensemble):
+            seed = int(rng.integers(2**31 - 1))
+            gen = torch.Generator().manual_seed(seed)
+            perm = np.random.default_rng(seed).permutation(idx.size)
+            n_val = int(round(self.val_fraction * idx.size)) if idx.size >= 20 and self.val_fraction > 0 else 0
+            val, tr = perm[:n_val], perm[n_val:]
+            net = self._new_net(gen)
+            opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+            best, best_state, best_epoch, bad = math.inf, None, 0, 0
+            tr_t = torch.as_tensor(tr, device=dev)
+            for epoch in range(self.max_epochs):
+                net.train()
+                order = tr_t[torch.randperm(tr_t.numel(), generator=gen).to(dev)]
+                for start in range(0, order.numel(), self.batch_size):
+                    b = order[start : start + self.batch_size]
+                    if b.numel() < 2:
+                        continue
+                    opt.zero_grad(set_to_none=True)
+                    loss = self._loss(self._forward(net, rows_all[b]), yz[b])
+                    loss.backward()
+                    opt.step()
+                if n_val:
+                    net.eval()
+                    with torch.no_grad():
+                        v = float(self._loss(self._forward(net, rows_all[val]), yz[val]))
+                    if v < best - 1e-6:
+                        best, best_epoch, bad = v, epoch, 0
+                        best_state = copy.deepcopy(net.state_dict())
+                    else:
+                        bad += 1
+                        if bad >= self.patience:
+                            break
+            if best_state is not None:
+                net.load_state_dict(best_state)
+            else:
+                best_epoch = epoch
+            net.eval()
+            self.members_.append(net)
+            self.epochs_.append(best_epoch + 1)
+            self.val_loss_.append(best)
+        # rank-only training leaves the scale free: calibrate to y by least squares on the training set
+        self.calib_ = (0.0, 1.0)
+        if self.loss == "rank":
+            s = self._member_scores(idx).mean(0)
+            a, b = np.polyfit(s, (y - self.y_mean_) / self.y_std_, 1)[::-1]
+            self.calib_ = (float(a), float(b))
+        log.info("GCN fitted on %d archs: epochs %s", idx.size, self.epochs_)
+
+    @torch.no_grad()
+    def _member_scores(self, idx: np.ndarray) -> np.ndarray:
+        """float64[n_ensemble, n]: standardised member outputs; only unique graphs are evaluated."""
+        rows = self._rows(idx)
+        uniq, inv = np.unique(rows, return_inverse=True)
+        r = torch.as_tensor(uniq, device=torch.device(self.device))
+        out = torch.stack([self._forward(net, r) for net in self.members_])
+        return out.cpu().double().numpy()[:, inv]
+
+    def _predict_members(self, idx: np.ndarray) -> np.ndarray:
+        a, b = getattr(self, "calib_", (0.0, 1.0))
+        return self.y_mean_ + self.y_std_ * (a + b * self._member_scores(idx))
+
+    def _predict(self, idx: np.ndarray) -> np.ndarray:
+        return self._predict_members(idx).mean(0)
+
+    def predict_std(self, archs) -> np.ndarray:
+        """Spread (standard deviation) of the ensemble members' predictions, percent, float64[n].
+
+        Zero for a single-member model.  With landmarks, scaled by the correction's slope.
+        """
+        self._check_fitted()
+        idx = G.to_indices(archs)
+        members = self._predict_members(idx)
+        sd = members.std(0)
+        if self.landmarks_ is not None:
+            sd = sd * np.abs(self.landmarks_.slope(members.mean(0), idx))
+        return sd
+
+
+MODELS: dict[str, type[BasePredictor]] = {
+    "gcn": GCNPredictor,
+    "ridge": RidgePredictor,
+    "gbr": GBRPredictor,
+    "mlp": MLPPredictor,
+}
+
+
+def make_model(name: str, random_state: int | None = 0, **params) -> BasePredictor:
+    """The estimator called ``name`` (gcn, ridge, gbr, mlp) with its defaults overridden by ``params``."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return MODELS[name](random_state=random_state, **params)

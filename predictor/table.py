@@ -1,0 +1,414 @@
+"""The lookup table: one row per architecture of the whole space (15,625), built from a fitted predictor.
+
+Columns, in order: ``index`` (official), ``arch_str`` (official string), ``iso_id`` (isomorphism
+class), ``pred_acc`` (predicted accuracy, percent), ``pred_std`` (ensemble spread, percent; NaN for
+models without one), ``ws_acc`` (the weight-sharing accuracy the model was fitted to; NaN where the
+architecture was not measured), ``params_m``, ``flops_m`` (stand-alone C=16, N=5 CIFAR-10 network,
+millions; :func:`supernet.costs.space_costs`), then any hardware columns given (e.g.
+``*_latency_ms``).  Saved as CSV (gzipped when the name ends in ``.gz``) with a JSON sidecar
+(``TABLE.csv.gz`` -> ``TABLE.json``) holding the model name, its hyper-parameters, the seed, the
+landmarks used (if any) and the inputs' paths and SHA-256 hashes.
+
+Queries take one architecture or many — official indices, arch strings, op tuples (names or codes)
+or :class:`~supernet.space.Arch` — and are vectorised (a million arch strings resolve in well under a second);
+an architecture outside the space raises :class:`~supernet.space.ArchError` naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from supernet.space import (
+    NUM_ARCHS,
+    NUM_EDGES,
+    OPS,
+    Arch,
+    ArchError,
+    all_archs,
+    codes_to_indices,
+    iso_ids,
+    parse_arch,
+)
+
+from . import graphs as G
+from .models import MODELS, BasePredictor, GCNPredictor, make_model
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "LookupTable",
+    "build_table",
+    "fit_table",
+    "read_ws",
+    "sample_ws",
+    "resolve_indices",
+]
+
+log = logging.getLogger(__name__)
+
+TABLE_COLUMNS: tuple[str, ...] = (
+    "index", "arch_str", "iso_id", "pred_acc", "pred_std", "ws_acc", "params_m", "flops_m",
+)
+"""The fixed columns of a lookup table, in file order (hardware columns follow)."""
+FORMAT = "nasgcn-lookup-table"
+FORMAT_VERSION = 1
+
+
+# ---------------------------------------------------------------------- vectorised arch resolution
+@functools.lru_cache(maxsize=1)
+def _str_index() -> pd.Index:
+    return pd.Index([a.to_str() for a in all_archs()])
+
+
+_OP_INDEX = pd.Index(OPS)
+
+
+def resolve_indices(archs: Any) -> np.ndarray:
+    """Official indices (int64[n]) of many architectures, vectorised.
+
+    Accepts an integer array/list (indices), an (n, 6) array of op codes or op names, a sequence of
+    arch strings (surrounding whitespace allowed; digit strings are indices), op tuples or
+    :class:`Arch`.  Raises :class:`ArchError` naming the first entry that is not in the space.
+    """
+    if isinstance(archs, (str, Arch)) or np.isscalar(archs):
+        raise ArchError("resolve_indices needs a sequence; use LookupTable.lookup for one architecture")
+    if isinstance(archs, pd.Series):
+        archs = archs.to_numpy()
+    try:
+        if isinstance(archs, np.ndarray):
+            arr = archs
+        elif len(archs) and isinstance(archs[0], (int, np.integer)) and not isinstance(archs[0], bool):
+            arr = np.asarray(archs)  # indices: an integer array (anything else falls through below)
+        else:
+            arr = np.array(archs, dtype=object)  # strings / tuples: no slow fixed-width unicode copy
+    except ValueError:  # ragged: mixed kinds of entries
+        return G.to_indices(list(archs))
+    if arr.ndim == 0:
+        return G.to_indices(list(archs))
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype == object and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr.ravel()):
+        arr = arr.astype(np.int64)  # op-code tuples given as Python ints
+    if arr.dtype.kind in "iu":
+        if arr.ndim == 2:
+            return codes_to_indices(arr)
+        if arr.ndim != 1:
+            raise ArchError(f"an integer array of architectures must be 1-D (indices) or (n, 6) (codes), got {arr.shape}")
+        a = arr.astype(np.int64)
+        bad = (a < 0) | (a >= NUM_ARCHS)
+        if bad.any():
+            p = int(np.argmax(bad))
+            raise ArchError(f"entry {p}: official index must be in 0..{NUM_ARCHS - 1}, got {a[p]}")
+        return a
+    is_str = arr.dtype.kind == "U" or (arr.dtype == object and all(isinstance(v, str) for v in arr.ravel()))
+    if is_str and arr.ndim == 2 and arr.shape[1] == NUM_EDGES:  # op names per edge
+        flat = arr.ravel().astype(object)
+        codes = _OP_INDEX.get_indexer(flat)
+        if (codes < 0).any():
+            p = int(np.argmax(codes < 0))
+            raise ArchError(f"entry {p // NUM_EDGES}: unknown operation {flat[p]!r}; known: {', '.join(OPS)}")
+        return codes_to_indices(codes.reshape(-1, NUM_EDGES))
+    if is_str and arr.ndim == 1:
+        flat = arr.astype(object)
+        pos = _str_index().get_indexer(flat)
+        for p in np.flatnonzero(pos < 0):  # whitespace, digit strings (indices) or errors: misses only
+            try:
+                pos[p] = parse_arch(flat[p]).index
+            except ArchError as e:
+                raise ArchError(f"entry {p} ({flat[p]!r}) is not a NAS-Bench-201 architecture: {e}") from None
+        return pos.astype(np.int64)
+    if arr.ndim == 2:
+        return G.to_indices([tuple(r) for r in arr])
+    return G.to_indices(list(arr))
+
+
+# ---------------------------------------------------------------------- the table
+def _sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _frame_hash(df: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()).hexdigest()
+
+
+@dataclass
+class LookupTable:
+    """All 15,625 architectures with predicted accuracy, costs and hardware columns.
+
+    ``df``: rows in official index order (``df.iloc[i]`` is architecture ``i``; the pandas index is
+    the official index); columns :data:`TABLE_COLUMNS` then hardware columns.  ``meta``: the sidecar.
+    """
+
+    df: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        """Raise ``ValueError`` unless the frame is a complete table in official index order."""
+        df = self.df
+        missing = [c for c in TABLE_COLUMNS if c not in df.columns]
+        if missing:
+            raise ValueError(f"lookup table lacks column(s) {missing}; expected {list(TABLE_COLUMNS)} first")
+        if len(df) != NUM_ARCHS:
+            raise ValueError(f"lookup table has {len(df)} rows, needs all {NUM_ARCHS} architectures")
+        if not np.array_equal(df["index"].to_numpy(), np.arange(NUM_ARCHS)):
+            raise ValueError("lookup table rows must be in official index order 0..15624 (column 'index')")
+        if not np.array_equal(df["arch_str"].to_numpy(dtype=object), _str_index().to_numpy(dtype=object)):
+            bad = int(np.argmax(df["arch_str"].to_numpy(dtype=object) != _str_index().to_numpy(dtype=object)))
+            raise ValueError(
+                f"lookup table row {bad}: arch_str {df['arch_str'].iloc[bad]!r} is not official index {bad} "
+                f"({_str_index()[bad]!r})"
+            )
+        if not np.isfinite(df["pred_acc"].to_numpy(dtype=np.float64)).all():
+            raise ValueError("lookup table column 'pred_acc' must be finite for every architecture")
+        if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0:
+            self.df = df.reset_index(drop=True)
+
+    @property
+    def hardware_columns(self) -> list[str]:
+        """Columns after the fixed ones (hardware, in file order)."""
+        return [c for c in self.df.columns if c not in TABLE_COLUMNS]
+
+    # ------------------------------------------------------------------ queries
+    def query(self, archs: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Rows of many architectures (any form :func:`resolve_indices` reads), in the order given."""
+        idx = resolve_indices(archs)
+        out = self.df.iloc[idx]
+        if columns is not None:
+            unknown = [c for c in columns if c not in self.df.columns]
+            if unknown:
+                raise KeyError(f"unknown column(s) {unknown}; the table has {list(self.df.columns)}")
+            out = out[list(columns)]
+        return out
+
+    def lookup(self, arch: Any) -> pd.Series:
+        """The row of one architecture (index, arch string, op tuple or :class:`Arch`)."""
+        return self.df.iloc[parse_arch(arch).index]
+
+    def predicted(self, archs: Any) -> np.ndarray:
+        """``pred_acc`` of many architectures, float64[n]."""
+        return self.df["pred_acc"].to_numpy(dtype=np.float64)[resolve_indices(archs)]
+
+    def top(self, k: int = 10, column: str = "pred_acc") -> pd.DataFrame:
+        """The ``k`` rows with the largest ``column`` (ties by index)."""
+        order = np.argsort(-self.df[column].to_numpy(dtype=np.float64), kind="stable")
+        return self.df.iloc[order[:k]]
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write CSV(.gz) + JSON sidecar atomically; returns the table path."""
+        from .benchmark import write_table
+
+        return write_table(self.df, path, self.meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "LookupTable":
+        """Read a table written by :meth:`save` (the sidecar is optional; ``meta`` is then empty)."""
+        from .benchmark import MissingDataError, sidecar_path
+
+        p = Path(path)
+        if not p.is_file():
+            raise MissingDataError(f"lookup table {p} not found; make one with `nasgcn fit --ws WS.csv --out {p}`")
+        df = pd.read_csv(p)
+        side = sidecar_path(p)
+        meta = json.loads(side.read_text()) if side.is_file() else {}
+        try:
+            return cls(df, meta)
+        except ValueError as e:
+            raise ValueError(f"{p}: {e}") from None
+
+
+# ---------------------------------------------------------------------- building
+def read_ws(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A weight-sharing file (``index`` and/or ``arch_str``, and ``ws_acc``) aligned to the space.
+
+    Rows whose ``ws_acc`` is NaN are dropped (logged); non-numeric values raise.
+    """
+    from .benchmark import BenchmarkError, read_arch_table
+
+    df = read_arch_table(path, required=["ws_acc"], name=f"weight-sharing file {path}")
+    return _clean_ws(df, str(path), BenchmarkError)
+
+
+def sample_ws(ws: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` rows of an aligned weight-sharing frame drawn uniformly without replacement, in index order.
+
+    The draw is ``np.random.default_rng([n, seed]).choice(sorted indices, n, replace=False)``, the one
+    benchmarks/predictor_quality.py uses, so ``fit_table(sample_ws(ws, n, seed), model, seed=seed)``
+    reproduces its plain-model rows.
+    """
+    have = np.sort(ws["index"].to_numpy(dtype=np.int64))
+    if not 1 <= n <= have.size:
+        raise ValueError(f"cannot draw {n} architectures from a table of {have.size}")
+    pick = np.sort(np.random.default_rng([n, seed]).choice(have, n, replace=False))
+    return ws.set_index("index", drop=False).loc[pick].reset_index(drop=True)
+
+
+def _clean_ws(df: pd.DataFrame, name: str, err: type[Exception] = ValueError) -> pd.DataFrame:
+    acc = pd.to_numeric(df["ws_acc"], errors="coerce")
+    bad = acc.isna() & df["ws_acc"].notna()
+    if bad.any():
+        r = int(np.argmax(bad.to_numpy()))
+        raise err(f"{name}: ws_acc row {r} is {df['ws_acc'].iloc[r]!r}, not a number (percent)")
+    out = df.assign(ws_acc=acc.astype(np.float64))
+    nan = int(out["ws_acc"].isna().sum())
+    if nan:
+        log.info("%s: %d rows without ws_acc dropped", name, nan)
+        out = out[out["ws_acc"].notna()]
+    if len(out) < 2:
+        raise err(f"{name}: needs at least 2 architectures with a ws_acc value, has {len(out)}")
+    return out
+
+
+def _aligned(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    from .benchmark import align_to_space
+
+    return align_to_space(df, name=name, subset=True)
+
+
+def build_table(
+    model: BasePredictor,
+    ws: pd.DataFrame | None = None,
+    hardware: pd.DataFrame | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> LookupTable:
+    """The table of a fitted ``model``: its predictions for all 15,625, plus ``ws`` (aligned frame
+    with ``index`` and ``ws_acc``) and ``hardware`` (aligned frame: every column but ``index`` and
+    ``arch_str`` is added, NaN where a row is absent)."""
+    from supernet.costs import space_costs
+
+    pred = model.predict_space()
+    std = model.predict_std(np.arange(NUM_ARCHS)) if hasattr(model, "predict_std") else np.full(NUM_ARCHS, np.nan)
+    ws_acc = np.full(NUM_ARCHS, np.nan)
+    if ws is not None:
+        ws_acc[ws["index"].to_numpy(dtype=np.int64)] = ws["ws_acc"].to_numpy(dtype=np.float64)
+    costs = space_costs(16, 5, 10, 32)
+    df = pd.DataFrame(
+        {
+            "index": np.arange(NUM_ARCHS, dtype=np.int64),
+            "arch_str": _str_index().to_numpy(dtype=object),
+            "iso_id": np.asarray(iso_ids(), dtype=np.int64),
+            "pred_acc": pred,
+            "pred_std": std,
+            "ws_acc": ws_acc,
+            "params_m": costs["params_m"].to_numpy(),
+            "flops_m": costs["flops_m"].to_numpy(),
+        }
+    )
+    if hardware is not None:
+        cols = [c for c in hardware.columns if c not in ("index", "arch_str")]
+        clash = [c for c in cols if c in TABLE_COLUMNS]
+        if clash:
+            raise ValueError(f"hardware table column(s) {clash} clash with the lookup table's own columns")
+        hw = np.full((NUM_ARCHS, len(cols)), np.nan)
+        hw[hardware["index"].to_numpy(dtype=np.int64)] = hardware[cols].to_numpy(dtype=np.float64)
+        df = pd.concat([df, pd.DataFrame(hw, columns=cols)], axis=1)
+    return LookupTable(df, dict(meta or {}))
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def fit_table(
+    ws: pd.DataFrame | str | os.PathLike[str],
+    model: str | BasePredictor = "gcn",
+    seed: int = 0,
+    hardware: pd.DataFrame | str | os.PathLike[str] | None = None,
+    landmarks: pd.DataFrame | str | os.PathLike[str] | None = None,
+    model_params: Mapping[str, Any] | None = None,
+) -> LookupTable:
+    """Fit ``model`` on every row of ``ws`` and tabulate the whole space.
+
+    ``ws``: a path or a DataFrame with ``index`` and/or ``arch_str`` and ``ws_acc`` (percent; NaN rows
+    dropped).  ``model``: ``gcn | ridge | gbr | mlp`` (then ``model_params`` override the defaults) or
+    an unfitted estimator.  ``seed``: the estimator's ``random_state``.  ``hardware``: path (checked
+    with :func:`predictor.benchmark.load_hardware`) or aligned DataFrame; its columns are appended.
+    ``landmarks``: OPTIONAL path or DataFrame (``index``/``arch_str`` and ``true_acc``, percent) of
+    architectures whose true accuracy is known; they correct the model's bias (see
+    :class:`predictor.models.LandmarkCorrection`) and are recorded in the sidecar.
+    """
+    from .benchmark import align_to_space, load_hardware, read_arch_table, validate_hardware
+
+    inputs: dict[str, Any] = {}
+    if isinstance(ws, pd.DataFrame):
+        ws_df = _clean_ws(_aligned(ws, "weight-sharing table"), "weight-sharing table")
+        inputs["ws"] = {"path": None, "sha256_rows": _frame_hash(ws_df[["index", "ws_acc"]])}
+    else:
+        ws_df = read_ws(ws)
+        inputs["ws"] = {"path": str(ws), "sha256": _sha256(ws)}
+    hw_df = None
+    if hardware is not None:
+        if isinstance(hardware, pd.DataFrame):
+            hw_df = validate_hardware(hardware, subset=True) if any(
+                str(c).endswith("_latency_ms") for c in hardware.columns) else _aligned(hardware, "hardware table")
+            inputs["hardware"] = {"path": None, "sha256_rows": _frame_hash(hw_df)}
+        else:
+            hw_df = load_hardware(hardware, subset=True)
+            inputs["hardware"] = {"path": str(hardware), "sha256": _sha256(hardware)}
+    lm = None
+    if landmarks is not None:
+        if isinstance(landmarks, pd.DataFrame):
+            if "true_acc" not in landmarks.columns:
+                raise ValueError(
+                    f"landmark table needs a 'true_acc' column (percent); columns are {list(landmarks.columns)}"
+                )
+            lm_df = align_to_space(landmarks, name="landmark table")
+            inputs["landmarks"] = {"path": None, "sha256_rows": _frame_hash(lm_df[["index", "true_acc"]])}
+        else:
+            lm_df = read_arch_table(landmarks, required=["true_acc"], name=f"landmark table {landmarks}")
+            inputs["landmarks"] = {"path": str(landmarks), "sha256": _sha256(landmarks)}
+        lm = (lm_df["index"].to_numpy(dtype=np.int64), lm_df["true_acc"].to_numpy(dtype=np.float64))
+
+    if isinstance(model, str):
+        name = model
+        est = make_model(model, random_state=seed, **dict(model_params or {}))
+    else:
+        if model_params:
+            raise ValueError("model_params only apply when model is given by name")
+        est = model.set_params(random_state=seed)
+        name = next((k for k, v in MODELS.items() if isinstance(est, v)), type(est).__name__)
+    log.info("fitting %s on %d architectures%s", name, len(ws_df), f" + {lm[0].size} landmarks" if lm else "")
+    est.fit(ws_df["index"].to_numpy(dtype=np.int64), ws_df["ws_acc"].to_numpy(dtype=np.float64), landmarks=lm)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": name,
+        "estimator": type(est).__name__,
+        "params": {k: _jsonable(v) for k, v in est.get_params().items()},
+        "seed": seed,
+        "n_ws": int(len(ws_df)),
+        "n_landmarks": 0 if lm is None else int(lm[0].size),
+        "landmark_indices": None if lm is None else [int(i) for i in lm[0]],
+        "pred_acc_scale": "true accuracy (landmark-corrected)" if lm is not None else "weight-sharing accuracy",
+        "fit_seconds": round(float(est.fit_seconds_), 3),
+        "inputs": inputs,
+        "columns": list(TABLE_COLUMNS) + ([] if hw_df is None else [c for c in hw_df.columns if c not in ("index", "arch_str")]),
+    }
+    if isinstance(est, GCNPredictor):
+        meta["epochs"] = [int(e) for e in est.epochs_]
+    return build_table(est, ws_df, hw_df, meta)

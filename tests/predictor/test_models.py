@@ -1,0 +1,262 @@
+"""Predictors: PyG layers (sparse == dense), the estimator contract, learning, ensembles, landmarks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from predictor import graphs as G
+from predictor.metrics import kendall_tau
+from predictor.models import (
+    DirGCNConv,
+    GCNPredictor,
+    GBRPredictor,
+    MLPPredictor,
+    RelDirConv,
+    RidgePredictor,
+    _dense_mean,
+    make_model,
+)
+from supernet.space import NUM_ARCHS, all_archs, iso_ids, ops_matrix
+
+FAST_GCN = dict(hidden=16, num_layers=2, head_hidden=16, max_epochs=40, patience=10, n_ensemble=1, batch_size=64)
+
+# a synthetic "accuracy" that, like the real one, depends on what the cell computes: per-op values
+# summed over the LIVE edges, a bonus for a skip on the input->output edge, an interaction, noise
+_OP_VALUE = np.array([0.0, 1.0, 2.5, 4.0, -1.0])  # none, skip, conv1x1, conv3x3, pool
+_W = np.random.default_rng(42).normal(0, 3, size=(6, 5))  # per-edge effects (for the one-hot ridge)
+
+
+def synthetic(idx: np.ndarray, noise: float = 0.3, seed: int = 0) -> np.ndarray:
+    live = G.op_counts(idx, prune=True)
+    skip_io = G.graph_features(idx, ["skip_io"])[:, 0] * G.live_matrix()[idx, 3]
+    y = 60 + live @ _OP_VALUE + 3.0 * skip_io + 2.0 * (live[:, 3] >= 2)
+    return y + np.random.default_rng(seed).normal(0, noise, idx.size)
+
+
+@pytest.fixture(scope="module")
+def sample() -> np.ndarray:
+    return np.random.default_rng(0).choice(NUM_ARCHS, 400, replace=False)
+
+
+# ------------------------------------------------------------------ layers
+def test_dirgcnconv_sparse_equals_dense():
+    torch.manual_seed(0)
+    conv = DirGCNConv(7, 5)
+    x, adj = G.dense_space()
+    rows = torch.tensor([0, 11, 500, 15000])
+    b = G.batch_from_dense(x[rows], adj[rows])
+    sparse = conv(b.x, b.edge_index).reshape(4, 8, 5)
+    f, bw = _dense_mean(adj[rows])
+    dense = conv.forward_dense(x[rows], f, bw)
+    assert torch.allclose(sparse, dense, atol=1e-6)
+    assert "DirGCNConv(7, 5" in repr(conv)
+    w = conv.lin_fwd.weight.detach().clone()
+    conv.reset_parameters()
+    assert not torch.equal(w, conv.lin_fwd.weight)
+
+
+def test_dirgcnconv_uses_both_directions():
+    conv = DirGCNConv(1, 1, bias=False)
+    with torch.no_grad():
+        conv.lin_self.weight.zero_()
+        conv.lin_fwd.weight.fill_(1.0)
+        conv.lin_bwd.weight.fill_(10.0)
+    x = torch.tensor([[1.0], [2.0], [4.0]])
+    out = conv(x, torch.tensor([[0, 1], [1, 2]]))  # 0 -> 1 -> 2
+    # node 0: only a consumer (1): 10*2; node 1: input 0 and consumer 2: 1 + 40; node 2: input 1: 2
+    assert out.squeeze().tolist() == [20.0, 41.0, 2.0]
+
+
+def test_reldirconv_sparse_equals_dense():
+    torch.manual_seed(1)
+    conv = RelDirConv(4, 6)
+    x, adj = G.dense_space_edge()
+    rows = torch.tensor([3, 77, 9000])
+    a = adj[rows]
+    bb, r, dst, src = a.nonzero(as_tuple=True)
+    ei = torch.stack([bb * 4 + src, bb * 4 + dst])
+    sparse = conv(x[rows].reshape(-1, 4), ei, r + 1).reshape(3, 4, 6)
+    f, bw = _dense_mean(a)
+    assert torch.allclose(sparse, conv.forward_dense(x[rows], f, bw), atol=1e-6)
+    assert "num_relations=4" in repr(conv)
+
+
+# ------------------------------------------------------------------ contract
+@pytest.mark.parametrize("name", ["gcn", "ridge", "gbr", "mlp"])
+def test_estimator_contract(name, sample):
+    params = FAST_GCN if name == "gcn" else {"n_estimators": 50} if name == "gbr" else {}
+    est = make_model(name, random_state=3, **params)
+    assert est.get_params()["random_state"] == 3
+    c = clone(est)
+    assert c.get_params() == est.get_params()
+    assert not [k for k in vars(est) if k.endswith("_")]  # __init__ stores hyper-parameters only
+    with pytest.raises(RuntimeError, match="not fitted"):
+        est.predict([0, 1])
+    y = synthetic(sample)
+    assert est.fit(sample, y) is est
+    learned = [k for k in vars(est) if k.endswith("_")]
+    assert "n_train_" in learned and est.n_train_ == sample.size
+    p = est.predict(sample[:10])
+    assert isinstance(p, np.ndarray) and p.dtype == np.float64 and p.shape == (10,)
+    # archs in any form give the same numbers
+    strs = [all_archs()[i].to_str() for i in sample[:10]]
+    assert np.allclose(est.predict(strs), p)
+    # same seed, same model
+    again = make_model(name, random_state=3, **params).fit(sample, y).predict(sample[:10])
+    assert np.allclose(again, p, atol=1e-5)
+
+
+def test_input_validation(sample):
+    est = RidgePredictor()
+    with pytest.raises(ValueError, match="same length"):
+        est.fit(sample, np.zeros(3))
+    y = synthetic(sample)
+    y[5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(sample, y)
+    with pytest.raises(ValueError, match="unknown model"):
+        make_model("xgboost")
+    with pytest.raises(ValueError, match="loss"):
+        GCNPredictor(loss="hinge").fit(sample, synthetic(sample))
+
+
+# ------------------------------------------------------------------ learning
+def test_gcn_learns_a_synthetic_target(sample):
+    est = GCNPredictor(**{**FAST_GCN, "max_epochs": 80}, random_state=0).fit(sample, synthetic(sample))
+    test = np.setdiff1d(np.arange(0, NUM_ARCHS, 7), sample)
+    tau = kendall_tau(est.predict(test), synthetic(test, noise=0))
+    assert tau > 0.75, tau
+    assert est.epochs_[0] >= 1 and np.isfinite(est.val_loss_[0])
+
+
+def test_gcn_seeds_differ_and_backends_agree(sample):
+    y = synthetic(sample)
+    a = GCNPredictor(**FAST_GCN, random_state=0).fit(sample, y)
+    b = GCNPredictor(**FAST_GCN, random_state=1).fit(sample, y)
+    q = np.arange(0, NUM_ARCHS, 97)
+    assert not np.allclose(a.predict(q), b.predict(q))
+    dense = a.predict(q)
+    a.set_params(backend="pyg")  # same fitted weights through MessagePassing
+    assert np.allclose(a.predict(q), dense, atol=1e-4)
+
+
+def test_gcn_isomorphic_cells_predict_the_same(sample):
+    est = GCNPredictor(**FAST_GCN, random_state=0).fit(sample, synthetic(sample))
+    p = est.predict_space()
+    iso = iso_ids()
+    spread = np.array([np.ptp(p[iso == c]) for c in np.unique(iso)[:300]])
+    assert spread.max() < 1e-6
+    raw = GCNPredictor(**FAST_GCN, canonical=False, random_state=0).fit(sample, synthetic(sample)).predict_space()
+    assert np.ptp(raw[iso == iso[np.argmax(np.bincount(iso))]]) > 1e-6  # without it they may differ
+
+
+def test_gcn_ensemble_std_and_rank_loss(sample):
+    y = synthetic(sample)
+    est = GCNPredictor(**{**FAST_GCN, "n_ensemble": 3, "loss": "both"}, random_state=0).fit(sample, y)
+    assert len(est.members_) == 3
+    sd = est.predict_std(sample[:50])
+    assert sd.shape == (50,) and (sd > 0).all() and sd.mean() < y.std()
+    one = GCNPredictor(**FAST_GCN, random_state=0).fit(sample, y)
+    assert np.all(one.predict_std(sample[:5]) == 0)
+    rank = GCNPredictor(**{**FAST_GCN, "loss": "rank"}, random_state=0).fit(sample, y)
+    p = rank.predict(sample)
+    assert abs(p.mean() - y.mean()) < 1.0  # rank-only scores are calibrated back to y's scale
+    assert kendall_tau(p, y) > 0.6
+
+
+def test_gcn_edge_encoding_and_features(sample):
+    y = synthetic(sample)
+    est = GCNPredictor(**FAST_GCN, encoding="edge", features=("params", "counts"), random_state=0).fit(sample, y)
+    test = np.arange(0, NUM_ARCHS, 11)
+    assert kendall_tau(est.predict(test), synthetic(test, noise=0)) > 0.5
+
+
+def test_ridge_recovers_additive_target(sample):
+    codes = ops_matrix()[sample].astype(int)
+    y = 50 + _W[np.arange(6), codes].sum(1)
+    est = RidgePredictor(alpha=1e-6).fit(sample, y)
+    q = np.arange(0, NUM_ARCHS, 13)
+    want = 50 + _W[np.arange(6), ops_matrix()[q].astype(int)].sum(1)
+    assert np.allclose(est.predict(q), want, atol=1e-3)
+
+
+def test_gbr_and_mlp_learn(sample):
+    y = synthetic(sample)
+    test = np.arange(0, NUM_ARCHS, 9)
+    for est in (GBRPredictor(n_estimators=200, random_state=0), MLPPredictor(random_state=0)):
+        assert kendall_tau(est.fit(sample, y).predict(test), synthetic(test, noise=0)) > 0.6
+
+
+# ------------------------------------------------------------------ landmarks
+def test_landmarks_correct_a_systematic_bias(sample):
+    # "true" accuracy rewards conv3x3; the "supernet" penalises it: ws = true - 4 * n_conv3x3
+    n_c3 = G.op_counts(np.arange(NUM_ARCHS))[:, 3]
+    true = 40.0 + 0.5 * (synthetic(np.arange(NUM_ARCHS), noise=0.0) - 60.0) + 2.0 * n_c3
+    ws = true - 4.0 * n_c3
+    plain = RidgePredictor(random_state=0).fit(sample, ws[sample])
+    lm = np.random.default_rng(5).choice(NUM_ARCHS, 20, replace=False)
+    est = RidgePredictor(random_state=0, landmark_features=("counts",)).fit(sample, ws[sample], landmarks=(lm, true[lm]))
+    assert est.n_landmarks_ == 20 and est.landmarks_ is not None
+    q = np.arange(NUM_ARCHS)
+    assert kendall_tau(est.predict(q), true) > kendall_tau(plain.predict(q), true) + 0.1
+    assert np.allclose(est.predict_uncorrected(q[:100]), plain.predict(q[:100]))
+    # refitting the correction alone gives the same model; no landmarks leaves y untouched
+    again = RidgePredictor(random_state=0, landmark_features=("counts",)).fit(sample, ws[sample]).fit_landmarks(lm, true[lm])
+    assert np.allclose(again.predict(q[:100]), est.predict(q[:100]))
+    assert plain.landmarks_ is None and plain.n_landmarks_ == 0
+
+
+def test_landmarks_on_gcn_scale_std(sample):
+    y = synthetic(sample)
+    est = GCNPredictor(**{**FAST_GCN, "n_ensemble": 2}, random_state=0).fit(sample, y)
+    lm = sample[:15]
+    est.fit_landmarks(lm, y[:15] + 20.0)  # a constant offset: the corrected scale moves with it
+    p = est.predict(sample[15:60])
+    assert abs(np.median(p - est.predict_uncorrected(sample[15:60])) - 20.0) < 3.0
+    assert (est.predict_std(sample[15:60]) > 0).all()
+    with pytest.raises(RuntimeError, match="not fitted"):
+        RidgePredictor().fit_landmarks(lm, y[:15])
+
+
+def test_landmark_correction_keeps_the_model_order_within_equal_features(sample):
+    from predictor.models import LandmarkCorrection
+
+    rng = np.random.default_rng(3)
+    pred = rng.normal(60, 10, NUM_ARCHS)  # any prediction of the whole space
+    lm = rng.choice(NUM_ARCHS, 25, replace=False)
+    true = 85 + 0.1 * pred[lm] + rng.normal(0, 1, 25)
+    c = LandmarkCorrection(("live_counts", "skip_io")).fit(pred, lm, true)
+    out = c.transform(pred, np.arange(NUM_ARCHS))
+    assert out.max() < 100 and np.isfinite(out).all()
+    # archs with the same features differ only through z: the map must be non-decreasing in pred
+    F = G.graph_features(np.arange(NUM_ARCHS), ["live_counts", "skip_io"])
+    _, group = np.unique(F, axis=0, return_inverse=True)
+    for g in np.unique(group)[:40]:
+        m = np.flatnonzero(group == g)
+        o = np.argsort(pred[m])
+        assert (np.diff(out[m][o]) >= -1e-9).all()
+    # beyond the landmarks' range the correction is flat (no extrapolation of the quadratic)
+    lo, hi = c.z_range_
+    far = np.array([c.p_mean_ + (hi + 5) * c.p_std_, c.p_mean_ + (hi + 50) * c.p_std_])
+    assert np.allclose(*c.transform(far, np.array([0, 0])))
+
+
+def test_landmarks_leave_degenerate_cells_at_the_model_prediction(sample):
+    from supernet.space import degenerate_mask
+
+    deg = np.flatnonzero(degenerate_mask())
+    n_c3 = G.op_counts(np.arange(NUM_ARCHS))[:, 3]
+    true = np.where(degenerate_mask(), 10.0, 80.0 + 2.0 * n_c3)
+    ws = np.where(degenerate_mask(), 10.0, 40.0 + 1.0 * n_c3)
+    est = RidgePredictor(random_state=0, landmark_features=("counts",)).fit(sample, ws[sample])
+    lm = np.concatenate([np.random.default_rng(1).choice(np.setdiff1d(np.arange(NUM_ARCHS), deg), 12, replace=False), deg[:3]])
+    est.fit_landmarks(lm, true[lm])
+    assert est.landmarks_.n_used_ == 12  # degenerate landmarks are left out of the fit
+    p = est.predict(np.arange(NUM_ARCHS))
+    assert np.allclose(p[deg], est.predict_uncorrected(deg))
+    assert p[deg].max() < p[np.setdiff1d(np.arange(NUM_ARCHS), deg)].min()  # still ranked last
+    with pytest.raises(ValueError, match="non-degenerate"):
+        est.fit_landmarks(deg[:5], np.full(5, 10.0))
