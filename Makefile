@@ -25,7 +25,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 demo: install
-	$(BIN)/nasgcn demo
+	$(BIN)/nasgcn run --config configs/demo.toml --out runs/demo
 
 clean:
 	rm -rf $(VENV) *.egg-info

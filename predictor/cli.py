@@ -251,6 +251,177 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- predictor and table
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from predictor.table import fit_table, read_ws, sample_ws
+
+    ws = sample_ws(read_ws(args.ws), args.sample, args.sample_seed) if args.sample else args.ws
+    table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks)
+    path = table.save(args.out)
+    m = table.meta
+    best = table.top(1).iloc[0]
+    payload = {"out": str(path), "model": m.get("model"), "n_ws": m.get("n_ws"), "n_landmarks": m.get("n_landmarks"),
+               "fit_seconds": m.get("fit_seconds"), "columns": list(table.df.columns),
+               "best": {"index": int(best["index"]), "arch_str": best["arch_str"], "pred_acc": float(best["pred_acc"])}}
+    _emit(
+        args,
+        payload,
+        f"fitted {m.get('model')} on {m.get('n_ws')} architectures"
+        + (f" + {m.get('n_landmarks')} landmarks" if m.get("n_landmarks") else "")
+        + f" in {m.get('fit_seconds')} s; wrote all 15,625 to {path}\n"
+        f"  predicted best: #{int(best['index'])} {best['arch_str']} ({best['pred_acc']:.2f})",
+    )
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from predictor.table import LookupTable
+
+    table = LookupTable.load(args.table)
+    rows = table.query(args.archs, columns=args.columns.split(",") if args.columns else None)
+    if args.json:
+        print(rows.to_json(orient="records", indent=2))
+    else:
+        with _wide_pandas():
+            print(rows.to_string(index=False))
+    return 0
+
+
+class _wide_pandas:
+    def __enter__(self) -> None:
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 100)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._ctx.__exit__(*exc)
+
+
+# ---------------------------------------------------------------------- search
+def _cmd_search(args: argparse.Namespace) -> int:
+    from predictor.search import parse_constraints, read_table, to_records, top_k
+
+    df = read_table(args.table, args.extra or ())
+    cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
+    top = top_k(df, args.score, cons, k=args.top, distinct_iso=not args.all_members)
+    cols = [c for c in ("rank", "index", "arch_str", args.score, "pred_std", "params_m", "flops_m") if c in top]
+    cols += [c.resolved(df).column for c in cons if c.resolved(df).column not in cols]
+    top = top[cols]
+    if args.json:
+        print(json.dumps({"constraints": [str(c) for c in cons], "top": to_records(top)}, indent=2))
+    else:
+        print(f"top {len(top)} by {args.score} under " + (", ".join(str(c) for c in cons) or "no constraints"))
+        with _wide_pandas():
+            print(top.to_string(index=False))
+    return 0
+
+
+def _cmd_pareto(args: argparse.Namespace) -> int:
+    from predictor.search import pareto_front, parse_constraints, read_table, to_records
+
+    df = read_table(args.table, args.extra or ())
+    cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
+    front = pareto_front(df, args.score, args.cost, cons)
+    if args.plot:
+        from predictor.report import plot_pareto
+
+        plot_pareto(df, args.plot, args.score, args.cost, cons, front=front)
+    cols = [c for c in ("index", "arch_str", args.score, *front.columns) if c in front]
+    cols = list(dict.fromkeys(c for c in cols if c in ("index", "arch_str", args.score) or c in args.cost))
+    if args.json:
+        print(json.dumps({"front": to_records(front, cols), "plot": args.plot}, indent=2))
+    else:
+        print(f"Pareto front of {args.score} against {', '.join(args.cost)}: {len(front)} architectures")
+        with _wide_pandas():
+            print(front[cols].to_string(index=False))
+        if args.plot:
+            print(f"plot written to {args.plot}")
+    return 0
+
+
+# ---------------------------------------------------------------------- latency and costs
+def _cmd_latency_measure(args: argparse.Namespace) -> int:
+    from predictor.latency import measure_space_latency
+
+    df = measure_space_latency(
+        args.out, C=args.C, N=args.N, batch_size=args.batch_size, threads=args.threads, warmup=args.warmup,
+        repeats=args.repeats, limit=args.limit, name=args.name, progress=not args.no_progress,
+        statistic=args.statistic, iso_only=not args.all_archs, resume=not args.no_resume, seed=args.seed,
+    )
+    col = f"{args.name}_latency_ms"
+    payload = {"out": str(args.out), "rows": len(df), "column": col,
+               "median_ms": float(df[col].median()) if len(df) else None}
+    _emit(args, payload, f"wrote {len(df)} architectures to {args.out} ({col}, median {payload['median_ms']:.3f} ms)")
+    return 0
+
+
+def _cmd_latency_fill(args: argparse.Namespace) -> int:
+    from predictor.latency import fill_latency_file
+
+    res = fill_latency_file(args.table, args.out, column=args.column, model=args.model, random_state=args.seed)
+    hold = res.holdout or {}
+    payload = {"out": str(args.out), "column": res.column, "measured": int(res.measured.sum()),
+               "filled": int((~res.measured).sum()), "holdout": hold}
+    _emit(args, payload, f"filled {payload['filled']} of 15,625 rows of {res.column} from {payload['measured']} "
+                         f"measured ({args.model}); held-out: " + ", ".join(
+                             f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in hold.items()))
+    return 0
+
+
+def _cmd_costs(args: argparse.Namespace) -> int:
+    from supernet.costs import space_costs
+
+    df = space_costs(args.C, args.N, args.classes, args.resolution, convention=args.convention,
+                     dead_edges=not args.live_only)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False)
+    _emit(args, {"out": str(out), "rows": len(df)}, f"wrote params_m and flops_m of {len(df)} architectures to {out}")
+    return 0
+
+
+# ---------------------------------------------------------------------- run, report
+def _cmd_run(args: argparse.Namespace) -> int:
+    from predictor.pipeline import load_run_config, run_pipeline
+
+    cfg = load_run_config(args.config)
+
+    def note(stage: str, status: str) -> None:
+        if not args.json:
+            print(f"[{stage}] {'up to date, skipped' if status == 'skipped' else 'running'}", flush=True)
+
+    status = run_pipeline(cfg, args.out, progress=not args.no_progress, on_stage=note)
+    _emit(args, status, _run_summary(Path(args.out), status))
+    return 0
+
+
+def _run_summary(run: Path, status: dict[str, Any]) -> str:
+    lines = [f"run {run}: data {status.get('data_source')}; report {status.get('report_path')}"]
+    ev_path = run / "evaluation.json"
+    if ev_path.exists():
+        ev = json.loads(ev_path.read_text())
+        for k, label in (("supernet_sampled", "raw supernet (sampled)"), ("table_all", "lookup table (all)")):
+            r = ev[k]
+            lines.append(f"  {label:<24} tau {r['kendall_tau']:.3f}  top-10% tau {r['top10pct_tau']:.3f}  "
+                         f"P@top-5% {r['p_at_top5pct']:.3f}  best pick true {r['pred_best_true']:.2f}")
+        for name, p in ev.get("search", {}).items():
+            if "pick_true_acc" in p:
+                lines.append(f"  search '{name}': pick #{p['pick_index']} true {p['pick_true_acc']:.2f} "
+                             f"(best feasible {p['best_true_acc_under_constraints']:.2f}, regret {p['regret']:.2f})")
+    else:
+        lines.append("  no ground-truth table: ranking evaluation skipped")
+    return "\n".join(lines)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from predictor.report import write_report
+
+    path = write_report(args.run)
+    _emit(args, {"report": str(path)}, f"wrote {path}")
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 def _add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -355,6 +526,124 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hardware", default=None, help="latency CSV (default DATA_ROOT/nb201/nb201_hw_latency.csv.gz)")
     _add_json(p)
     p.set_defaults(handler=_cmd_bench_check)
+
+    # fit, query
+    p = sub.add_parser(
+        "fit",
+        help="fit a predictor on weight-sharing scores and write the lookup table of all 15,625",
+        description="Fit MODEL on every row of WS (columns index or arch_str, and ws_acc) and write the lookup "
+        "table (index, arch_str, iso_id, pred_acc, pred_std, ws_acc, params_m, flops_m, hardware columns) "
+        "with a JSON sidecar.",
+    )
+    p.add_argument("--ws", required=True, help="weight-sharing CSV (index/arch_str, ws_acc)")
+    p.add_argument("--out", required=True, help="lookup table CSV(.gz)")
+    p.add_argument("--model", default="gcn", choices=["gcn", "ridge", "gbr", "mlp"], help="predictor (default gcn)")
+    p.add_argument("--seed", type=int, default=0, help="random_state of the predictor")
+    p.add_argument("--sample", type=int, default=None,
+                   help="fit on N rows of WS drawn uniformly (as benchmarks/predictor_quality.py does)")
+    p.add_argument("--sample-seed", type=int, default=0, help="seed of --sample (default 0)")
+    p.add_argument("--hardware", default=None, help="latency CSV whose columns are appended")
+    p.add_argument("--landmarks", default=None,
+                   help="optional CSV (index/arch_str, true_acc) of architectures with KNOWN true accuracy used to "
+                        "correct the supernet's bias (recorded in the sidecar)")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_fit)
+
+    p = sub.add_parser("query", help="look architectures up in a lookup table")
+    p.add_argument("table", help="lookup table CSV(.gz)")
+    p.add_argument("archs", nargs="+", help="official indices or arch strings")
+    p.add_argument("--columns", default=None, help="comma-separated columns to show")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_query)
+
+    # search, pareto
+    for name, helptext in (("search", "best architectures under constraints (exact over the whole table)"),
+                           ("pareto", "Pareto front of a score against one or two cost columns")):
+        p = sub.add_parser(name, help=helptext, description=helptext + ". Constraints: --max COL=V (<=), "
+                           "--min COL=V (>=) or --where 'COL<=V'; a device name such as raspi4 resolves to its "
+                           "latency column.")
+        p.add_argument("--table", required=True, help="lookup table (or any table with index/arch_str)")
+        p.add_argument("--extra", action="append", metavar="CSV",
+                       help="join the columns of another table on index, e.g. a measured latency CSV (repeatable)")
+        p.add_argument("--score", default="pred_acc", help="column to maximise (default pred_acc)")
+        p.add_argument("--max", action="append", metavar="COL=VALUE", help="upper bound (repeatable)")
+        p.add_argument("--min", action="append", metavar="COL=VALUE", help="lower bound (repeatable)")
+        p.add_argument("--where", action="append", metavar="EXPR", help="'COL<=V' or 'COL>=V' (repeatable)")
+        if name == "search":
+            p.add_argument("--top", type=int, default=10, help="how many to return (default 10)")
+            p.add_argument("--all-members", action="store_true",
+                           help="list every member of an isomorphism class (default: the best one per class)")
+            p.set_defaults(handler=_cmd_search)
+        else:
+            p.add_argument("--cost", action="append", required=True, help="cost column to minimise (once or twice)")
+            p.add_argument("--plot", default=None, help="write a PNG of the front")
+            p.set_defaults(handler=_cmd_pareto)
+        _add_json(p)
+
+    # latency, costs
+    p_l = sub.add_parser("latency", help="measure this machine's latency, or fill a partially measured device")
+    l_sub = p_l.add_subparsers(dest="latency_command", metavar="SUBCOMMAND")
+    l_sub.required = True
+    p = l_sub.add_parser(
+        "measure",
+        help="time the stand-alone network of every isomorphism class on this machine (resumable)",
+        description="Median latency (ms) of each isomorphism class's stand-alone network, copied to its members; "
+        "interrupted runs resume from OUT.partial.csv; the sidecar records CPU, threads and torch version.",
+    )
+    p.add_argument("--out", required=True, help="latency CSV (index, arch_str, NAME_latency_ms)")
+    p.add_argument("--name", default="local_cpu", help="device name used in the column (default local_cpu)")
+    p.add_argument("--C", type=int, default=16)
+    p.add_argument("--N", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--limit", type=int, default=None, help="measure at most this many classes (random order)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random measuring order")
+    p.add_argument("--statistic", choices=["median", "min"], default="median",
+                   help="summary of the repeats written to the table (min is steadier on a busy machine)")
+    p.add_argument("--all-archs", action="store_true", help="time every architecture, not one per isomorphism class")
+    p.add_argument("--no-resume", action="store_true", help="start afresh instead of continuing OUT.partial.csv")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_latency_measure)
+    p = l_sub.add_parser("fill", help="predict a device's latency where it was not measured")
+    p.add_argument("--table", required=True, help="latency CSV (index/arch_str and the column; NaN = unmeasured)")
+    p.add_argument("--column", default=None, help="latency column or device name (default: the only one)")
+    p.add_argument("--out", required=True, help="output CSV with all 15,625 rows (+ a *_measured flag column)")
+    p.add_argument("--model", default="gbr", choices=["gbr", "ridge", "gcn"], help="regressor (default gbr)")
+    p.add_argument("--seed", type=int, default=0)
+    _add_json(p)
+    p.set_defaults(handler=_cmd_latency_fill)
+
+    p = sub.add_parser("costs", help="params and FLOPs of every architecture's stand-alone network")
+    p.add_argument("--out", required=True, help="output CSV (index, params_m, flops_m)")
+    p.add_argument("--C", type=int, default=16)
+    p.add_argument("--N", type=int, default=5)
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--resolution", type=int, default=32)
+    p.add_argument("--convention", choices=["nb201", "naslib"], default="nb201",
+                   help="FLOP counting rules: NAS-Bench-201's (conv/linear MACs) or NASLib's (adds BN, ReLU, pooling)")
+    p.add_argument("--live-only", action="store_true", help="count only edges on an input-output path")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_costs)
+
+    # run, report
+    p = sub.add_parser(
+        "run",
+        help="the whole pipeline: supernet -> scores -> GCN table -> search -> evaluation -> report",
+        description="Run every stage of CONFIG into OUT; a stage whose output exists with unchanged inputs is "
+        "skipped, so a killed run resumes and a changed option reruns only what it affects.",
+    )
+    p.add_argument("--config", required=True, help="pipeline TOML (e.g. configs/demo.toml)")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_run)
+    p = sub.add_parser("report", help="regenerate RUN/report.md and its plots")
+    p.add_argument("run", help="run directory of `nasgcn run`")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_report)
 
     # supernet
     p_sn = sub.add_parser("supernet", help="train a weight-sharing supernet and score architectures with it")

@@ -110,3 +110,36 @@ def test_supernet_train_and_eval_tiny(tmp_path: Path, capsys) -> None:
     (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
     rc, _, err = _run(capsys, "supernet", "eval", "--run", str(run), "--sample", "8", "--out", str(ws))
     assert rc == 2 and "corrupt" in err
+
+
+def test_fit_query_search_pareto(tmp_path: Path, data_file, capsys) -> None:
+    ws = data_file("nb201/nb201_ws_oneshot.csv.gz")
+    table = tmp_path / "table.csv.gz"
+    rc, text, err = _run(capsys, "fit", "--ws", str(ws), "--out", str(table), "--model", "ridge", "--sample", "200",
+                         "--json")
+    assert rc == 0, err
+    fit = json.loads(text)
+    assert fit["n_ws"] == 200 and fit["model"] == "ridge"
+    rc, text, _ = _run(capsys, "query", str(table), "0", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|", "--json")
+    rows = json.loads(text)
+    assert rc == 0 and [r["index"] for r in rows][0] == 0 and len(rows) == 2
+    rc, _, err = _run(capsys, "query", str(table), "|bogus~0|")
+    assert rc == 2 and "bogus" in err
+    rc, text, _ = _run(capsys, "search", "--table", str(table), "--max", "params_m=0.5", "--min", "flops_m=20",
+                       "--top", "4", "--json")
+    res = json.loads(text)
+    assert rc == 0 and len(res["top"]) == 4
+    assert all(r["params_m"] <= 0.5 and r["flops_m"] >= 20 for r in res["top"])
+    preds = [r["pred_acc"] for r in res["top"]]
+    assert preds == sorted(preds, reverse=True)
+    rc, _, err = _run(capsys, "search", "--table", str(table), "--max", "params_m=0.01")
+    assert rc == 2 and "smallest" in err
+    rc, _, err = _run(capsys, "search", "--table", str(table), "--max", "nonsense=1")
+    assert rc == 2 and "params_m" in err
+    png = tmp_path / "front.png"
+    rc, text, _ = _run(capsys, "pareto", "--table", str(table), "--cost", "params_m", "--plot", str(png), "--json")
+    front = json.loads(text)["front"]
+    assert rc == 0 and png.stat().st_size > 1000
+    p = [r["params_m"] for r in front]
+    a = [r["pred_acc"] for r in front]
+    assert p == sorted(p) and a == sorted(a)  # along the front, more params must buy more accuracy

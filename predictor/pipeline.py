@@ -1,0 +1,349 @@
+"""``nasgcn run``: images -> supernet -> weight-sharing scores -> GCN lookup table -> search -> evaluation -> report.
+
+Every stage writes its files into the run directory and records, in ``RUN/stages.json``, a key made from
+its inputs (config sections and SHA-256 of input files).  A stage whose outputs exist and whose key is
+unchanged is skipped, so a killed run resumes where it stopped and a changed option reruns only the
+stages it affects.  The supernet stage additionally resumes mid-training from its own checkpoint.
+
+Config: one TOML file with the supernet sections (``[data] [model] [train] [sampling] [eval]``, see
+:mod:`supernet.config`) plus
+
+* ``[run]``: ``sample`` (architectures scored by the supernet), ``seed``, ``include_degenerate``,
+  ``truth`` (``"auto"``: the data root's truth table when present; a path; or ``"none"``), ``dataset``;
+* ``[predictor]``: ``model`` (gcn, ridge, gbr, mlp), ``seed``, ``landmarks`` (optional CSV with
+  ``index``/``arch_str`` and ``true_acc``);
+* ``[hardware]``: ``table`` (``"auto"``: the data root's latency table when present; a path; ``"none"``);
+* ``[search]``: ``top`` and ``sets``, a table of named constraint lists, e.g.
+  ``sets = { unconstrained = [], small = ["params_m<=0.5"], pi4 = ["hwnb_c10_raspi4_latency_ms<=15"] }``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from supernet.config import SupernetConfig, config_from_dict
+
+from .paths import data_path
+
+__all__ = ["RunConfig", "load_run_config", "run_pipeline", "STAGES"]
+
+log = logging.getLogger(__name__)
+
+STAGES = ("supernet", "ws", "table", "search", "evaluate", "report")
+
+
+@dataclass(frozen=True)
+class RunSection:
+    sample: int = 1000
+    seed: int = 0
+    include_degenerate: bool = False
+    truth: str = "auto"
+    dataset: str = "cifar10"
+
+
+@dataclass(frozen=True)
+class PredictorSection:
+    model: str = "gcn"
+    seed: int = 0
+    landmarks: str | None = None
+
+
+@dataclass(frozen=True)
+class HardwareSection:
+    table: str = "auto"
+
+
+@dataclass(frozen=True)
+class SearchSection:
+    top: int = 5
+    sets: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"unconstrained": ()})
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole pipeline: the supernet stage's config plus the later stages' sections."""
+
+    supernet: SupernetConfig
+    run: RunSection = field(default_factory=RunSection)
+    predictor: PredictorSection = field(default_factory=PredictorSection)
+    hardware: HardwareSection = field(default_factory=HardwareSection)
+    search: SearchSection = field(default_factory=SearchSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.supernet.to_dict()
+        for sec in ("run", "predictor", "hardware", "search"):
+            d[sec] = json.loads(json.dumps(dataclasses.asdict(getattr(self, sec))))
+        return d
+
+
+_SECTION_CLASSES = {"run": RunSection, "predictor": PredictorSection, "hardware": HardwareSection}
+
+
+def _section(cls: type, values: dict[str, Any], name: str, where: str) -> Any:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown} in [{name}]; known: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read a pipeline TOML config (unknown sections or keys are errors)."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"config {p} not found; shipped configs are in configs/ (demo.toml, cpu.toml)")
+    try:
+        d = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{p} is not valid TOML: {e}") from None
+    sn = {k: d.pop(k) for k in ("data", "model", "train", "sampling", "eval") if k in d}
+    supernet = config_from_dict(sn, where=str(p))
+    kw: dict[str, Any] = {}
+    for name, cls in _SECTION_CLASSES.items():
+        kw[name] = _section(cls, d.pop(name, {}), name, str(p))
+    s = d.pop("search", {})
+    unknown = sorted(set(s) - {"top", "sets"})
+    if unknown:
+        raise ValueError(f"{p}: unknown key(s) {unknown} in [search]; known: sets, top")
+    sets = {str(k): tuple(str(r) for r in v) for k, v in s.get("sets", {"unconstrained": []}).items()}
+    kw["search"] = SearchSection(top=int(s.get("top", 5)), sets=sets)
+    if d:
+        raise ValueError(f"{p}: unknown section(s) {sorted(d)}; known: data, model, train, sampling, eval, "
+                         f"run, predictor, hardware, search")
+    return RunConfig(supernet=supernet, **kw)
+
+
+# ---------------------------------------------------------------------- keys and the manifest
+def file_sha(path: Path) -> str:
+    """SHA-256 (first 16 hex digits) of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class Manifest:
+    """``RUN/stages.json``: per stage, the input key, outputs and wall time of its last completion."""
+
+    def __init__(self, run: Path) -> None:
+        self.path = run / "stages.json"
+        self.data: dict[str, Any] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def fresh(self, stage: str, key: str, outputs: list[Path]) -> bool:
+        rec = self.data.get(stage)
+        return bool(rec) and rec.get("key") == key and all(p.exists() for p in outputs)
+
+    def record(self, stage: str, key: str, outputs: list[Path], seconds: float, **extra: Any) -> None:
+        self.data[stage] = {"key": key, "outputs": [p.name for p in outputs], "seconds": round(seconds, 2),
+                            "finished": time.strftime("%Y-%m-%d %H:%M:%S"), **extra}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2))
+        tmp.replace(self.path)
+
+
+def _optional_file(setting: str | None, default: Path) -> Path | None:
+    """``"auto"`` -> ``default`` when it exists; ``"none"``/None -> None; else the path (must exist)."""
+    if setting is None or setting.lower() == "none":
+        return None
+    if setting.lower() == "auto":
+        return default if default.is_file() else None
+    p = Path(setting).expanduser()
+    if not p.is_file():
+        raise FileNotFoundError(f"{p} not found (set it to 'auto', 'none' or an existing file)")
+    return p
+
+
+# ---------------------------------------------------------------------- the pipeline
+def run_pipeline(
+    cfg: RunConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    on_stage: Callable[[str, str], None] | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) every stage into ``out``; returns ``{stage: "ran"|"skipped", ...}`` plus paths.
+
+    ``on_stage(stage, status)`` is called as each stage starts ("running") or is skipped ("skipped").
+    """
+    from supernet.evaluate import evaluate_supernet, sample_archs
+    from supernet.train import resolve_source, train_supernet
+
+    run = Path(out)
+    run.mkdir(parents=True, exist_ok=True)
+    sn = resolve_source(cfg.supernet)
+    cfg = dataclasses.replace(cfg, supernet=sn)
+    (run / "run_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    man = Manifest(run)
+    status: dict[str, Any] = {"data_source": sn.data.source}
+    note = on_stage or (lambda s, st: None)
+
+    def stage(name: str, key: str, outputs: list[Path], fn: Callable[[], dict[str, Any] | None]) -> None:
+        if man.fresh(name, key, outputs):
+            status[name] = "skipped"
+            note(name, "skipped")
+            return
+        note(name, "running")
+        t0 = time.perf_counter()
+        extra = fn() or {}
+        man.record(name, key, outputs, time.perf_counter() - t0, **extra)
+        status[name] = "ran"
+
+    # 1. supernet (its own checkpoint resumes mid-training)
+    sdir = run / "supernet"
+    sn_dict = sn.to_dict()
+    k_sn = _key({s: sn_dict[s] for s in ("data", "model", "train", "sampling")})
+
+    def do_supernet() -> dict[str, Any]:
+        s = train_supernet(sn, sdir, resume=True, progress=progress)
+        return {"epochs": s["epochs_done"], "device": s["device"]}
+
+    stage("supernet", k_sn, [sdir / "checkpoint.pt", sdir / "train_log.csv"], do_supernet)
+
+    # 2. weight-sharing scores of a sample
+    ws_path = run / "ws.csv"
+    r = cfg.run
+    k_ws = _key(file_sha(sdir / "checkpoint.pt"), sn_dict["eval"], r.sample, r.seed, r.include_degenerate)
+
+    def do_ws() -> dict[str, Any]:
+        archs = sample_archs(r.sample, seed=r.seed, include_degenerate=r.include_degenerate)
+        df = evaluate_supernet(sdir, archs, ws_path, eval_cfg=sn.eval, progress=progress)
+        return {"architectures": len(df), "classes_scored": int(df["measured"].sum())}
+
+    stage("ws", k_ws, [ws_path], do_ws)
+
+    # 3. predictor and lookup table
+    from .table import LookupTable, fit_table
+
+    table_path = run / "table.csv.gz"
+    hw = _optional_file(cfg.hardware.table, data_path("nb201", "nb201_hw_latency.csv.gz"))
+    lm = _optional_file(cfg.predictor.landmarks, Path("/nonexistent")) if cfg.predictor.landmarks else None
+    p = cfg.predictor
+    k_tab = _key(file_sha(ws_path), dataclasses.asdict(p), hw and file_sha(hw), lm and file_sha(lm))
+
+    def do_table() -> dict[str, Any]:
+        t = fit_table(ws_path, model=p.model, seed=p.seed, hardware=hw, landmarks=lm)
+        t.save(table_path)
+        return {"model": p.model, "hardware": str(hw) if hw else None, "landmarks": str(lm) if lm else None,
+                "fit_seconds": t.meta.get("fit_seconds")}
+
+    stage("table", k_tab, [table_path], do_table)
+    table = LookupTable.load(table_path)
+
+    # 4. constrained search
+    search_path = run / "search.json"
+    k_search = _key(file_sha(table_path), dataclasses.asdict(cfg.search))
+
+    def do_search() -> None:
+        search_path.write_text(json.dumps(search_table(table.df, cfg.search), indent=2, default=_jsonable))
+
+    stage("search", k_search, [search_path], do_search)
+
+    # 5. evaluation against the truth, when there is one
+    truth = _optional_file(r.truth, data_path("nb201", "nb201_truth.csv.gz"))
+    eval_path = run / "evaluation.json"
+    if truth is not None:
+        k_eval = _key(file_sha(table_path), file_sha(ws_path), file_sha(search_path), file_sha(truth), r.dataset)
+
+        def do_eval() -> None:
+            res = evaluate_run(table.df, pd.read_csv(ws_path), json.loads(search_path.read_text()), truth,
+                               r.dataset, cfg.search)
+            eval_path.write_text(json.dumps(res, indent=2, default=_jsonable))
+
+        stage("evaluate", k_eval, [eval_path], do_eval)
+    else:
+        status["evaluate"] = "no truth table"
+        if eval_path.exists():
+            eval_path.unlink()
+
+    # 6. report (cheap: always rewritten)
+    from .report import write_report
+
+    note("report", "running")
+    write_report(run)
+    status["report"] = "ran"
+    status["out"] = str(run)
+    status["report_path"] = str(run / "report.md")
+    return status
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o).__name__)
+
+
+def search_table(df: pd.DataFrame, search: SearchSection, score: str = "pred_acc") -> dict[str, Any]:
+    """Top architectures of every configured constraint set; an infeasible set records its message."""
+    from .search import SearchError, top_k
+
+    out: dict[str, Any] = {}
+    for name, rules in search.sets.items():
+        try:
+            top = top_k(df, score, list(rules), k=search.top, distinct_iso=True)
+        except SearchError as e:
+            out[name] = {"constraints": list(rules), "error": str(e)}
+            continue
+        from .search import parse_constraints, resolve_column
+
+        keep = [c for c in ("rank", "index", "arch_str", score, "pred_std", "params_m", "flops_m") if c in top]
+        for c in parse_constraints(list(rules)):
+            col = resolve_column(df, c.column)
+            if col not in keep:
+                keep.append(col)
+        out[name] = {"constraints": list(rules), "top": top[keep].to_dict(orient="records")}
+    return out
+
+
+def evaluate_run(
+    table: pd.DataFrame, ws: pd.DataFrame, search: dict[str, Any], truth_path: Path, dataset: str,
+    search_cfg: SearchSection,
+) -> dict[str, Any]:
+    """Ranking metrics of the table and of the raw supernet, and the true accuracy/regret of each pick."""
+    from .benchmark import load_truth, truth_accuracy
+    from .metrics import evaluate_ranking
+    from .search import check_feasible, parse_constraints
+    from supernet.space import degenerate_mask
+
+    truth = load_truth(truth_path)
+    true = np.asarray(truth_accuracy(truth, dataset), dtype=np.float64)
+    res: dict[str, Any] = {"dataset": dataset, "truth": str(truth_path)}
+    res["table_all"] = evaluate_ranking(table["pred_acc"].to_numpy(), true, degenerate=degenerate_mask())
+    idx = ws["index"].to_numpy()
+    res["supernet_sampled"] = evaluate_ranking(ws["ws_acc"].to_numpy(), true[idx])
+    res["table_on_sampled"] = evaluate_ranking(table["pred_acc"].to_numpy()[idx], true[idx])
+    picks = {}
+    for name, s in search.items():
+        if "top" not in s or not s["top"]:
+            picks[name] = {"error": s.get("error")}
+            continue
+        cons = list(parse_constraints(search_cfg.sets.get(name, ())))
+        mask = check_feasible(table, cons) if cons else np.ones(len(table), bool)
+        best_true = float(true[mask].max())
+        pick = int(s["top"][0]["index"])
+        picks[name] = {
+            "pick_index": pick, "pick_arch": s["top"][0]["arch_str"], "pick_true_acc": float(true[pick]),
+            "best_true_acc_under_constraints": best_true, "regret": best_true - float(true[pick]),
+            "feasible": int(mask.sum()),
+        }
+    res["search"] = picks
+    return res
