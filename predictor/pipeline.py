@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +31,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from supernet.config import SupernetConfig, config_from_dict
+from supernet.config import SupernetConfig, config_from_dict, read_toml
+from supernet.evaluate import file_hash as file_sha
 
 from .paths import data_path
 
@@ -101,12 +101,7 @@ def _section(cls: type, values: dict[str, Any], name: str, where: str) -> Any:
 def load_run_config(path: str | Path) -> RunConfig:
     """Read a pipeline TOML config (unknown sections or keys are errors)."""
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"config {p} not found; shipped configs are in configs/ (demo.toml, cpu.toml)")
-    try:
-        d = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{p} is not valid TOML: {e}") from None
+    d = read_toml(p)
     sn = {k: d.pop(k) for k in ("data", "model", "train", "sampling", "eval") if k in d}
     supernet = config_from_dict(sn, where=str(p))
     kw: dict[str, Any] = {}
@@ -125,15 +120,6 @@ def load_run_config(path: str | Path) -> RunConfig:
 
 
 # ---------------------------------------------------------------------- keys and the manifest
-def file_sha(path: Path) -> str:
-    """SHA-256 (first 16 hex digits) of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
-
-
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

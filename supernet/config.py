@@ -24,6 +24,7 @@ __all__ = [
     "EvalConfig",
     "SupernetConfig",
     "load_config",
+    "read_toml",
     "config_from_dict",
     "config_hash",
 ]
@@ -170,15 +171,23 @@ def config_from_dict(d: dict[str, Any], where: str = "config") -> SupernetConfig
     return SupernetConfig(**{sec: _build(cls, sec, d.get(sec, {}) or {}, where) for sec, cls in _CLASSES.items()})
 
 
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The parsed TOML file, with errors that name the file and list the shipped configs."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"config {p} not found; shipped configs are in configs/ (tiny.toml, demo.toml, cpu.toml, gpu-full.toml)"
+        )
+    try:
+        return tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{p} is not valid TOML: {e}") from None
+
+
 def load_config(path: str | Path) -> SupernetConfig:
     """Read a TOML config; its supernet sections may sit at top level or under ``[supernet]``."""
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"config {p} not found; shipped configs are in configs/ (tiny.toml, cpu.toml, gpu-full.toml)")
-    try:
-        d = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{p} is not valid TOML: {e}") from None
+    d = read_toml(p)
     d = d.get("supernet", d)
     d = {k: v for k, v in d.items() if k in _CLASSES or not isinstance(v, dict) or k not in _OTHER_STAGES}
     return config_from_dict(d, where=str(p))

@@ -140,7 +140,8 @@ class WSEvaluator:
         return 100.0 * correct / n, loss / n
 
 
-def _file_hash(path: Path) -> str:
+def file_hash(path: Path) -> str:
+    """SHA-256 (first 16 hex digits) of a file's bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -205,7 +206,7 @@ def evaluate_supernet(
         if not deg[i] and ids[i] not in reps:
             reps[int(ids[i])] = a
     out.parent.mkdir(parents=True, exist_ok=True)
-    ck_hash = _file_hash(ck_file)
+    ck_hash = file_hash(ck_file)
     key = hashlib.sha256(json.dumps([ck_hash, ecfg.__dict__], sort_keys=True).encode()).hexdigest()[:12]
     done = _read_partials(out, key)
     todo = [(c, a) for c, a in reps.items() if c not in done]
