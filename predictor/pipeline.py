@@ -102,7 +102,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     """Read a pipeline TOML config (unknown sections or keys are errors)."""
     p = Path(path)
     d = read_toml(p)
-    sn = {k: d.pop(k) for k in ("data", "model", "train", "sampling", "eval") if k in d}
+    sn = {k: d.pop(k) for k in ("data", "model", "train", "sampling", "landmarks", "eval") if k in d}
     supernet = config_from_dict(sn, where=str(p))
     kw: dict[str, Any] = {}
     for name, cls in _SECTION_CLASSES.items():
@@ -114,7 +114,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     sets = {str(k): tuple(str(r) for r in v) for k, v in s.get("sets", {"unconstrained": []}).items()}
     kw["search"] = SearchSection(top=int(s.get("top", 5)), sets=sets)
     if d:
-        raise ValueError(f"{p}: unknown section(s) {sorted(d)}; known: data, model, train, sampling, eval, "
+        raise ValueError(f"{p}: unknown section(s) {sorted(d)}; known: data, model, train, sampling, landmarks, eval, "
                          f"run, predictor, hardware, search")
     return RunConfig(supernet=supernet, **kw)
 
@@ -193,7 +193,9 @@ def run_pipeline(
     # 1. supernet (its own checkpoint resumes mid-training)
     sdir = run / "supernet"
     sn_dict = sn.to_dict()
-    k_sn = _key({s: sn_dict[s] for s in ("data", "model", "train", "sampling")})
+    lm_file = sn.landmarks.file
+    k_sn = _key({s: sn_dict[s] for s in ("data", "model", "train", "sampling", "landmarks")},
+                file_sha(Path(lm_file)) if lm_file and Path(lm_file).is_file() else None)
 
     def do_supernet() -> dict[str, Any]:
         s = train_supernet(sn, sdir, resume=True, progress=progress)

@@ -21,6 +21,7 @@ __all__ = [
     "ModelConfig",
     "TrainConfig",
     "SamplingConfig",
+    "LandmarkConfig",
     "EvalConfig",
     "SupernetConfig",
     "load_config",
@@ -93,6 +94,25 @@ class SamplingConfig:
 
 
 @dataclass(frozen=True)
+class LandmarkConfig:
+    """Landmark regularisation (Yu, Ranftl, Salzmann 2021), off unless ``file`` is given.
+
+    ``file``: CSV with ``index`` or ``arch_str`` and ``true_acc`` (percent) of architectures whose true
+    accuracy is known.  Every ``every`` steps, ``pairs`` landmark pairs are drawn and a hinge loss
+    ``weight * relu(loss(better) - loss(worse) + margin)`` on the same batch is added, so the supernet's
+    losses order the landmarks as their true accuracies do.  ``limit`` uses only that many of the file's
+    rows (seeded).
+    """
+
+    file: str | None = None
+    every: int = 10
+    weight: float = 1.0
+    margin: float = 0.0
+    pairs: int = 1
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     """How weight-sharing accuracy is measured.
 
@@ -118,6 +138,7 @@ class SupernetConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    landmarks: LandmarkConfig = field(default_factory=LandmarkConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,6 +160,7 @@ _CLASSES = {
     "model": ModelConfig,
     "train": TrainConfig,
     "sampling": SamplingConfig,
+    "landmarks": LandmarkConfig,
     "eval": EvalConfig,
 }
 

@@ -301,6 +301,14 @@ def train_supernet(
     sampler = make_sampler(s.strategy, exclude_degenerate=s.exclude_degenerate, steps_per_arch=s.steps_per_arch,
                            archs=list(s.archs), C=cfg.model.C, N=cfg.model.N)
     arch_rng = np.random.default_rng([t_cfg.seed, 0xA4C4])  # same stream on every rank
+    lm_cfg = cfg.landmarks
+    landmarks = None
+    if lm_cfg.file and lm_cfg.every > 0:
+        from .landmarks import LandmarkSet, landmark_rank_loss
+
+        landmarks = LandmarkSet.from_csv(lm_cfg.file, limit=lm_cfg.limit, seed=t_cfg.seed)
+        log.info("landmark regularisation: %d landmarks, every %d steps, weight %g",
+                 len(landmarks.indices), lm_cfg.every, lm_cfg.weight)
     epoch, step_in_epoch, global_step = 0, 0, 0
     acc_loss = acc_correct = acc_seen = 0.0
     epoch_seconds = 0.0
@@ -326,7 +334,7 @@ def train_supernet(
             {
                 "format": "nasgcn-supernet-v1",
                 "config": cfg.to_dict(),
-                "config_hash": config_hash(cfg, "data", "model", "train", "sampling"),
+                "config_hash": config_hash(cfg, "data", "model", "train", "sampling", "landmarks"),
                 "num_classes": num_classes,
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
@@ -366,8 +374,12 @@ def train_supernet(
                     seen_archs.add(arch.index)
                     logits = model(x, arch)
                     loss = criterion(logits, y)
+                    total = loss
+                    if landmarks is not None and (global_step + 1) % lm_cfg.every == 0:
+                        pairs = landmarks.sample_pairs(arch_rng, lm_cfg.pairs)
+                        total = loss + lm_cfg.weight * landmark_rank_loss(model, x, y, pairs, criterion, lm_cfg.margin)
                     opt.zero_grad(set_to_none=True)
-                    loss.backward()
+                    total.backward()
                     if di.world_size > 1:
                         _allreduce_grads(params, di.world_size)
                     if t_cfg.grad_clip and t_cfg.grad_clip > 0:
