@@ -300,14 +300,12 @@ class _wide_pandas:
 
 # ---------------------------------------------------------------------- search
 def _cmd_search(args: argparse.Namespace) -> int:
-    from predictor.search import parse_constraints, read_table, to_records, top_k
+    from predictor.search import parse_constraints, read_table, result_columns, to_records, top_k
 
     df = read_table(args.table, args.extra or ())
     cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
     top = top_k(df, args.score, cons, k=args.top, distinct_iso=not args.all_members)
-    cols = [c for c in ("rank", "index", "arch_str", args.score, "pred_std", "params_m", "flops_m") if c in top]
-    cols += [c.resolved(df).column for c in cons if c.resolved(df).column not in cols]
-    top = top[cols]
+    top = top[result_columns(top, args.score, cons)]
     if args.json:
         print(json.dumps({"constraints": [str(c) for c in cons], "top": to_records(top)}, indent=2))
     else:
@@ -318,7 +316,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    from predictor.search import pareto_front, parse_constraints, read_table, to_records
+    from predictor.search import pareto_front, parse_constraints, read_table, resolve_column, to_records
 
     df = read_table(args.table, args.extra or ())
     cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
@@ -327,8 +325,7 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
         from predictor.report import plot_pareto
 
         plot_pareto(df, args.plot, args.score, args.cost, cons, front=front)
-    cols = [c for c in ("index", "arch_str", args.score, *front.columns) if c in front]
-    cols = list(dict.fromkeys(c for c in cols if c in ("index", "arch_str", args.score) or c in args.cost))
+    cols = list(dict.fromkeys(["index", "arch_str", *(resolve_column(df, c) for c in (args.score, *args.cost))]))
     if args.json:
         print(json.dumps({"front": to_records(front, cols), "plot": args.plot}, indent=2))
     else:

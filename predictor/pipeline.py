@@ -143,11 +143,13 @@ class Manifest:
         tmp.replace(self.path)
 
 
-def _optional_file(setting: str | None, default: Path) -> Path | None:
+def _optional_file(setting: str | None, default: Path | None = None) -> Path | None:
     """``"auto"`` -> ``default`` when it exists; ``"none"``/None -> None; else the path (must exist)."""
     if setting is None or setting.lower() == "none":
         return None
     if setting.lower() == "auto":
+        if default is None:
+            raise ValueError("'auto' is not a choice here: give a file path or 'none'")
         return default if default.is_file() else None
     p = Path(setting).expanduser()
     if not p.is_file():
@@ -220,7 +222,7 @@ def run_pipeline(
 
     table_path = run / "table.csv.gz"
     hw = _optional_file(cfg.hardware.table, data_path("nb201", "nb201_hw_latency.csv.gz"))
-    lm = _optional_file(cfg.predictor.landmarks, Path("/nonexistent")) if cfg.predictor.landmarks else None
+    lm = _optional_file(cfg.predictor.landmarks)
     p = cfg.predictor
     k_tab = _key(file_sha(ws_path), dataclasses.asdict(p), hw and file_sha(hw), lm and file_sha(lm))
 
@@ -238,7 +240,7 @@ def run_pipeline(
     k_search = _key(file_sha(table_path), dataclasses.asdict(cfg.search))
 
     def do_search() -> None:
-        search_path.write_text(json.dumps(search_table(table.df, cfg.search), indent=2, default=_jsonable))
+        search_path.write_text(json.dumps(search_table(table.df, cfg.search), indent=2))
 
     stage("search", k_search, [search_path], do_search)
 
@@ -251,7 +253,7 @@ def run_pipeline(
         def do_eval() -> None:
             res = evaluate_run(table.df, pd.read_csv(ws_path), json.loads(search_path.read_text()), truth,
                                r.dataset, cfg.search)
-            eval_path.write_text(json.dumps(res, indent=2, default=_jsonable))
+            eval_path.write_text(json.dumps(res, indent=2))
 
         stage("evaluate", k_eval, [eval_path], do_eval)
     else:
@@ -270,19 +272,9 @@ def run_pipeline(
     return status
 
 
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if np.isnan(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o).__name__)
-
-
 def search_table(df: pd.DataFrame, search: SearchSection, score: str = "pred_acc") -> dict[str, Any]:
     """Top architectures of every configured constraint set; an infeasible set records its message."""
-    from .search import SearchError, top_k
+    from .search import SearchError, result_columns, to_records, top_k
 
     out: dict[str, Any] = {}
     for name, rules in search.sets.items():
@@ -291,14 +283,7 @@ def search_table(df: pd.DataFrame, search: SearchSection, score: str = "pred_acc
         except SearchError as e:
             out[name] = {"constraints": list(rules), "error": str(e)}
             continue
-        from .search import parse_constraints, resolve_column
-
-        keep = [c for c in ("rank", "index", "arch_str", score, "pred_std", "params_m", "flops_m") if c in top]
-        for c in parse_constraints(list(rules)):
-            col = resolve_column(df, c.column)
-            if col not in keep:
-                keep.append(col)
-        out[name] = {"constraints": list(rules), "top": top[keep].to_dict(orient="records")}
+        out[name] = {"constraints": list(rules), "top": to_records(top, result_columns(top, score, rules))}
     return out
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "random_search",
     "regularized_evolution",
     "to_records",
+    "result_columns",
     "read_table",
 ]
 
@@ -661,6 +662,17 @@ def regularized_evolution(
 
 
 # ============================================================================ output helpers
+def result_columns(df: pd.DataFrame, score: str, constraints: Iterable[ConstraintLike] = ()) -> list[str]:
+    """Columns worth showing for a search result: rank, identity, the score, costs, and every constrained
+    column (resolved, e.g. ``raspi4`` -> its latency column), in that order, those present in ``df``."""
+    cols = [c for c in ("rank", "index", "arch_str", score, "pred_std", "params_m", "flops_m") if c in df.columns]
+    for c in parse_constraints(constraints):
+        col = resolve_column(df, c.column)
+        if col not in cols:
+            cols.append(col)
+    return cols
+
+
 def to_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:
     """JSON-ready rows (NaN -> None, numpy scalars -> Python) of ``df`` for ``--json`` output."""
     sub = df if columns is None else df[list(columns)]

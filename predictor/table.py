@@ -29,6 +29,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from supernet.hashing import file_digest
 from supernet.space import (
     NUM_ARCHS,
     NUM_EDGES,
@@ -133,14 +134,6 @@ def resolve_indices(archs: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- the table
-def _sha256(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _frame_hash(df: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()).hexdigest()
 
@@ -359,7 +352,7 @@ def fit_table(
         inputs["ws"] = {"path": None, "sha256_rows": _frame_hash(ws_df[["index", "ws_acc"]])}
     else:
         ws_df = read_ws(ws)
-        inputs["ws"] = {"path": str(ws), "sha256": _sha256(ws)}
+        inputs["ws"] = {"path": str(ws), "sha256": file_digest(ws)}
     hw_df = None
     if hardware is not None:
         if isinstance(hardware, pd.DataFrame):
@@ -368,7 +361,7 @@ def fit_table(
             inputs["hardware"] = {"path": None, "sha256_rows": _frame_hash(hw_df)}
         else:
             hw_df = load_hardware(hardware, subset=True)
-            inputs["hardware"] = {"path": str(hardware), "sha256": _sha256(hardware)}
+            inputs["hardware"] = {"path": str(hardware), "sha256": file_digest(hardware)}
     lm = None
     if landmarks is not None:
         if isinstance(landmarks, pd.DataFrame):
@@ -380,7 +373,7 @@ def fit_table(
             inputs["landmarks"] = {"path": None, "sha256_rows": _frame_hash(lm_df[["index", "true_acc"]])}
         else:
             lm_df = read_arch_table(landmarks, required=["true_acc"], name=f"landmark table {landmarks}")
-            inputs["landmarks"] = {"path": str(landmarks), "sha256": _sha256(landmarks)}
+            inputs["landmarks"] = {"path": str(landmarks), "sha256": file_digest(landmarks)}
         lm = (lm_df["index"].to_numpy(dtype=np.int64), lm_df["true_acc"].to_numpy(dtype=np.float64))
 
     if isinstance(model, str):

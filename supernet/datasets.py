@@ -45,6 +45,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .hashing import file_digest
+
 __all__ = [
     "CIFAR10_CLASSES",
     "CIFAR10_MEAN",
@@ -166,14 +168,6 @@ class ImageSet:
 
 
 # ---------------------------------------------------------------------------------------------- download
-def _md5(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def download_cifar10(
     root: str | os.PathLike,
     url: str = CIFAR10_URL,
@@ -200,7 +194,7 @@ def download_cifar10(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     archive = root / _ARCHIVE_NAME
-    if archive.is_file() and not force and (md5 is None or _md5(archive) == md5):
+    if archive.is_file() and not force and (md5 is None or file_digest(archive, "md5") == md5):
         logger.info("reusing %s (checksum ok)", archive)
     else:
         part = archive.with_name(archive.name + ".part")
@@ -420,16 +414,13 @@ def _iter_source(source: Path) -> Iterator[tuple[str, bytes]]:
 
 def _fingerprint(source: Path) -> str:
     """sha256 of an archive's bytes, or of a tree's sorted (path, size, mtime) listing."""
+    if not source.is_dir():
+        return file_digest(source)
     h = hashlib.sha256()
-    if source.is_dir():
-        for p in sorted(source.rglob("*")):
-            if p.is_file():
-                st = p.stat()
-                h.update(f"{p.relative_to(source).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    else:
-        with open(source, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
+    for p in sorted(source.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.relative_to(source).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 

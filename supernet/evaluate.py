@@ -34,6 +34,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import EvalConfig, SupernetConfig, config_from_dict
+from .hashing import file_digest
 from .datasets import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
 from .network import SuperNet
 from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids, parse_many
@@ -112,7 +113,7 @@ class WSEvaluator:
                     bn.register_buffer("running_mean", torch.zeros(bn.num_features, device=device))
                     bn.register_buffer("running_var", torch.ones(bn.num_features, device=device))
                     bn.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device))
-        self._saved = {id(bn): (bn.momentum,) for bn in self._bns}
+        self._momentum = [bn.momentum for bn in self._bns]
 
     @torch.inference_mode()
     def score(self, arch: Arch) -> tuple[float, float]:
@@ -134,19 +135,15 @@ class WSEvaluator:
             logits = model(x, arch)
             loss += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
             correct += int((logits.argmax(1) == y).sum())
-        for bn in self._bns:
-            (bn.momentum,) = self._saved[id(bn)]
+        for bn, m in zip(self._bns, self._momentum):
+            bn.momentum = m
         n = len(self.valid_y)
         return 100.0 * correct / n, loss / n
 
 
 def file_hash(path: Path) -> str:
-    """SHA-256 (first 16 hex digits) of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
+    """SHA-256 (first 16 hex digits) of a file's bytes: short keys for checkpoints and run stages."""
+    return file_digest(path)[:16]
 
 
 def _read_partials(out: Path, key: str) -> dict[int, tuple[float, float]]:
