@@ -193,12 +193,29 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
         from predictor.benchmark import read_arch_table
 
         archs = parse_many(read_arch_table(args.archs)["index"].tolist())
-    _, cfg, _ = load_trained(args.run)
+    from supernet.fewshot import MANIFEST, evaluate_fewshot
+
+    fewshot = (Path(args.run) / MANIFEST).is_file()
+    if fewshot:  # a few-shot split: each architecture goes to its sub-supernet
+        if archs is None:
+            from supernet.space import all_archs
+
+            archs = list(all_archs())
+        subs = json.loads((Path(args.run) / MANIFEST).read_text())["subs"]
+        if not subs:
+            raise UserError(f"{args.run} holds no trained sub-supernet yet; run `nasgcn supernet fewshot` first")
+        _, cfg, _ = load_trained(Path(args.run) / next(iter(subs)))
+    else:
+        _, cfg, _ = load_trained(args.run)
     ecfg = cfg.eval
     if args.valid_size is not None:
         ecfg = dataclasses.replace(ecfg, valid_size=args.valid_size)
-    df = evaluate_supernet(args.run, archs, args.out, eval_cfg=ecfg, device=args.device,
-                           progress=not args.no_progress)
+    if fewshot:
+        df = evaluate_fewshot(args.run, archs, args.out, eval_cfg=ecfg, device=args.device,
+                              progress=not args.no_progress)
+    else:
+        df = evaluate_supernet(args.run, archs, args.out, eval_cfg=ecfg, device=args.device,
+                               progress=not args.no_progress)
     if df.empty:  # a non-zero rank under torchrun
         return 0
     measured = df[df["measured"]]
@@ -217,6 +234,24 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
         f"copied from their isomorphism class or degenerate)\n  ws_acc mean {summary['ws_acc_mean']:.2f}%, "
         f"max {summary['ws_acc_max']:.2f}%",
     )
+    return 0
+
+
+def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
+    from supernet.fewshot import train_fewshot
+    from supernet.train import StopRequested
+
+    edges = [e for e in args.edges.split(";")] if ";" in args.edges else args.edges.split()
+    try:
+        man = train_fewshot(args.base, args.out, edges, epochs=args.epochs, lr=args.lr, lr_min=args.lr_min,
+                            only=args.only.split(",") if args.only else None, progress=not args.no_progress)
+    except StopRequested:
+        raise UserError("stopped; finished sub-supernets are kept and the current one resumes: rerun the same command")
+    subs = man["subs"]
+    lines = [f"few-shot split of {man['base_checkpoint']} on edge(s) {', '.join(man['edge_names'])} -> {args.out}"]
+    lines += [f"  {name:<24} {v['pattern']}  {'finished' if v['finished'] else 'unfinished'}" for name, v in subs.items()]
+    lines.append(f"score with: nasgcn supernet eval --run {args.out} --sample N --out ws.csv")
+    _emit(args, man, "\n".join(lines))
     return 0
 
 
@@ -416,6 +451,48 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     path = write_report(args.run)
     _emit(args, {"report": str(path)}, f"wrote {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------- drnas
+def _cmd_drnas(args: argparse.Namespace) -> int:
+    from supernet.drnas import load_drnas_config, train_drnas
+    from supernet.train import StopRequested
+
+    scfg, dcfg = load_drnas_config(args.config)
+    if args.epochs is not None:
+        dcfg = dcfg.replace(epochs=args.epochs)
+    if args.device is not None:
+        dcfg = dcfg.replace(device=args.device)
+    try:
+        s = train_drnas(scfg, dcfg, args.out, resume=args.resume, progress=not args.no_progress,
+                        max_steps=args.max_steps)
+    except StopRequested:
+        raise UserError(f"stopped; the checkpoint in {args.out} keeps every finished step: rerun with --resume")
+    true_acc = None
+    try:
+        from predictor.benchmark import load_truth, truth_accuracy
+
+        truth = load_truth()
+        hit = (truth["index"] == s["index"]).to_numpy()
+        if hit.any():
+            true_acc = float(truth_accuracy(truth, "cifar10")[hit][0])
+    except FileNotFoundError:  # no truth table under the data root: skip quietly
+        log.info("no ground-truth table: true accuracy of the found architecture not looked up")
+    payload = {k: s[k] for k in ("out", "finished", "epochs_done", "epochs", "global_step", "seconds_this_call",
+                                 "device", "arch_str", "index", "edges", "op_names", "concentration",
+                                 "expected_weights", "history")}
+    payload["cifar10_test_acc"] = true_acc
+    rows = [f"    {e:<5} " + "  ".join(f"{v:7.3f}" for v in row) + f"   -> {op}"
+            for e, row, op in zip(s["edges"], s["concentration"], s["ops"])]
+    text = (
+        f"DrNAS {'finished' if s['finished'] else 'checkpointed'} in {s['out']}: {s['epochs_done']}/{s['epochs']} "
+        f"epochs, {s['global_step']} steps, {s['seconds_this_call']:.1f} s this call on {s['device']}\n"
+        f"  architecture #{s['index']} {s['arch_str']}\n"
+        + (f"  true CIFAR-10 test accuracy {true_acc:.2f}%\n" if true_acc is not None else "")
+        + "  concentration (edge x " + ", ".join(s["op_names"]) + "):\n" + "\n".join(rows)
+    )
+    _emit(args, payload, text)
     return 0
 
 
@@ -642,6 +719,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler=_cmd_report)
 
+    # drnas
+    p = sub.add_parser(
+        "drnas",
+        help="DrNAS search (Dirichlet mixing weights, bilevel) of the NAS-Bench-201 space",
+        description="Search with DrNAS (Chen et al. 2021): the supernet's weights train on the train half with "
+        "Dirichlet-sampled op weights, the Dirichlet concentrations on the valid half. Writes drnas_config.json, "
+        "drnas_checkpoint.pt (every epoch; Ctrl-C too), drnas_log.csv and drnas_result.json into OUT and prints "
+        "the found architecture, its concentrations and, when the truth table is present, its CIFAR-10 test "
+        "accuracy.",
+    )
+    p.add_argument("--config", required=True, help="DrNAS TOML ([data], [model], [drnas]; e.g. configs/drnas-cpu.toml)")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    p.add_argument("--epochs", type=int, default=None, help="override [drnas] epochs")
+    p.add_argument("--max-steps", type=int, default=None, help="stop (with a checkpoint) after this many steps")
+    p.add_argument("--device", default=None, help="override [drnas] device (auto, cpu, cuda, cuda:1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_drnas)
+
     # supernet
     p_sn = sub.add_parser("supernet", help="train a weight-sharing supernet and score architectures with it")
     sn_sub = p_sn.add_subparsers(dest="supernet_command", metavar="SUBCOMMAND")
@@ -664,12 +761,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_supernet_train)
 
     p = sn_sub.add_parser(
+        "fewshot",
+        help="split a trained supernet into few-shot sub-supernets on the ops of chosen edges and fine-tune each",
+        description="Few-shot NAS (Zhao et al. 2021): one sub-supernet per op combination on EDGES, each "
+        "warm-started from BASE and fine-tuned on its part of the space only. Resumable: rerun the same "
+        "command. Score with `nasgcn supernet eval --run OUT ...` (routes each architecture).",
+    )
+    p.add_argument("--base", required=True, help="finished training run of `nasgcn supernet train`")
+    p.add_argument("--out", required=True, help="few-shot directory (fewshot.json + one run per sub-supernet)")
+    p.add_argument("--edges", default="0",
+                   help="split edges: positions 0..5 in official order, or src,dst pairs separated by ';' "
+                   "(e.g. '0' or '0 3' or '0,1;0,3'); 5^len sub-supernets (default 0 = edge 0->1)")
+    p.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs per sub-supernet (default 2)")
+    p.add_argument("--lr", type=float, default=None, help="fine-tuning lr (default 10x the base run's lr_min)")
+    p.add_argument("--lr-min", type=float, default=None, help="final fine-tuning lr (default the base's lr_min)")
+    p.add_argument("--only", default=None, help="comma list of sub-supernet names to train (default all)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_supernet_fewshot)
+
+    p = sn_sub.add_parser(
         "eval",
         help="weight-sharing accuracy of sampled / listed / all architectures -> ws.csv",
         description="Score architectures with a trained supernet (BN recalibration, fixed validation subset); "
         "each isomorphism class is run once. Interrupted runs resume from OUT.partial-*.",
     )
-    p.add_argument("--run", required=True, help="training run directory (or checkpoint file)")
+    p.add_argument("--run", required=True,
+                   help="training run directory, checkpoint file (e.g. a snapshot), or few-shot directory")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--sample", type=int, help="score N architectures drawn uniformly (seeded)")
     which.add_argument("--all", action="store_true", help="score all 15,625 architectures")

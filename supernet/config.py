@@ -81,16 +81,23 @@ class TrainConfig:
     threads: int | None = None
     checkpoint_every_steps: int = 0  # 0 = only at the end of each epoch (and on interrupt)
     channels_last: bool = True  # NHWC activations: about 1.4x faster convolutions on CPU
+    snapshot_every: int = 0  # keep the weights of every k-th epoch as snapshots/epoch_XXX.pt (0 = none)
+    init_from: str | None = None  # warm start: a run directory or checkpoint whose weights a new run starts from
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """Which architecture each training step uses (see :mod:`supernet.sampling`)."""
+    """Which architecture each training step uses (see :mod:`supernet.sampling`).
+
+    ``restrict``: a pattern (the arch string with ``*`` for free edges); only matching architectures are
+    trained, as a few-shot sub-supernet does (:mod:`supernet.fewshot`).  Empty = the whole space.
+    """
 
     strategy: str = "uniform"
     exclude_degenerate: bool = True
     steps_per_arch: int = 1
     archs: tuple[str, ...] = ()
+    restrict: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ Output ``ws.csv`` columns: ``index, arch_str, iso_id, degenerate, ws_acc, ws_los
 ``measured`` is False for rows copied from their class representative or filled at chance.  A JSON
 sidecar ``ws.csv.json`` records the checkpoint, its hash, the evaluation config and timings.
 
-Resumable: every scored class is appended to ``<out>.partial-<key>`` (key: checkpoint and eval config; per rank under torchrun) as soon as it
+Resumable: a finished ``out`` made from the same checkpoint and eval config for the same architectures
+is returned as it is; every scored class is appended to ``<out>.partial-<key>`` (key: checkpoint and eval config; per rank under torchrun) as soon as it
 is done; a rerun skips what is there.  Sharded: under ``torchrun`` rank r scores every r-th class.
 """
 
@@ -164,6 +165,25 @@ def _read_partials(out: Path, key: str) -> dict[int, tuple[float, float]]:
     return done
 
 
+def _finished_output(out: Path, ck_hash: str, ecfg: EvalConfig, archs: list[Arch]) -> pd.DataFrame | None:
+    """The table already in ``out`` when its sidecar says it was made from the same checkpoint and eval
+    config and it holds exactly ``archs``; else None."""
+    side_path = Path(str(out) + ".json")
+    if not (out.is_file() and side_path.is_file()):
+        return None
+    try:
+        side = json.loads(side_path.read_text())
+        df = pd.read_csv(out)
+    except (ValueError, OSError):
+        return None
+    if side.get("checkpoint_sha256_16") != ck_hash or side.get("eval_config") != json.loads(json.dumps(ecfg.__dict__)):
+        return None
+    want = [a.index for a in archs]
+    if list(df.columns) != WS_COLUMNS or len(df) != len(want) or set(df["index"]) != set(want):
+        return None
+    return df.set_index("index", drop=False).loc[want].reset_index(drop=True)
+
+
 def evaluate_supernet(
     run: str | Path,
     archs: Sequence[Arch | str | int] | None,
@@ -205,6 +225,10 @@ def evaluate_supernet(
     out.parent.mkdir(parents=True, exist_ok=True)
     ck_hash = file_hash(ck_file)
     key = hashlib.sha256(json.dumps([ck_hash, ecfg.__dict__], sort_keys=True).encode()).hexdigest()[:12]
+    cached = _finished_output(out, ck_hash, ecfg, arch_list)
+    if cached is not None:
+        log.info("%s already holds these scores (same checkpoint and eval config); reusing it", out)
+        return cached
     done = _read_partials(out, key)
     todo = [(c, a) for c, a in reps.items() if c not in done]
     mine = todo[rank::world]

@@ -12,6 +12,9 @@ saves that generator's state in its checkpoints) and keeps any state of its own 
 * :class:`FixedSetSampler` (``"fixed"``: uniform over a given list, ``"cycle"``: through the list in order).
 * :class:`RepeatSampler`: wraps any sampler to keep each drawn architecture for ``steps_per_arch``
   consecutive steps.
+* :class:`PartitionSampler`: wraps any sampler to draw only architectures matching a pattern (the part
+  of the space a few-shot sub-supernet trains, :mod:`supernet.fewshot`); the distribution is the
+  wrapped one conditioned on the pattern.
 * :class:`IndependentRounds`: NAO-V2's "independent" supernet training, a schedule helper for the trainer.
 
 NAO-V2 (Luo, Qin, Chen 2019, "Understanding and Improving One-shot Neural Architecture Optimization",
@@ -48,7 +51,10 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
-from .space import NUM_ARCHS, NUM_EDGES, NUM_OPS, Arch, codes_to_indices, degenerate_mask, parse_many
+from .space import (
+    NUM_ARCHS, NUM_EDGES, NUM_OPS, Arch, codes_to_indices, degenerate_mask, format_pattern, parse_many, parse_pattern,
+    pattern_mask,
+)
 
 __all__ = [
     "ArchSampler",
@@ -56,6 +62,7 @@ __all__ = [
     "SizeProportionalSampler",
     "FixedSetSampler",
     "RepeatSampler",
+    "PartitionSampler",
     "IndependentRounds",
     "SAMPLERS",
     "make_sampler",
@@ -345,6 +352,52 @@ class RepeatSampler(ArchSampler):
 
 
 # ---------------------------------------------------------------------------------------------- NAO-V2 rounds
+
+# ---------------------------------------------------------------------------------------------- partition
+class PartitionSampler(ArchSampler):
+    """Draws from ``inner`` and keeps only architectures matching ``pattern`` (rejection sampling), so the
+    distribution is ``inner``'s conditioned on the pattern (uniform stays uniform within the part).
+
+    ``pattern``: the official arch string with ``*`` for free edges (:func:`supernet.space.parse_pattern`).
+    """
+
+    name = "partition"
+
+    def __init__(self, inner: ArchSampler, pattern: str) -> None:
+        self.inner = inner
+        self.pattern = format_pattern(parse_pattern(pattern))
+        self.mask = pattern_mask(self.pattern)
+        p = inner.probabilities() * self.mask
+        if p.sum() <= 0:
+            raise ValueError(f"the {inner.name!r} sampler never draws an architecture matching {self.pattern}")
+        self._p = p / p.sum()
+        self.acceptance = float(inner.probabilities()[self.mask].sum())
+        self.exclude_degenerate = getattr(inner, "exclude_degenerate", True)
+
+    def _config(self) -> dict[str, Any]:
+        return {"inner": self.inner.fingerprint(), "pattern": self.pattern}
+
+    def sample_indices(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        need = _check_n(n)
+        out: list[np.ndarray] = []
+        while need > 0:
+            draw = self.inner.sample_indices(rng, max(1, math.ceil(need / self.acceptance)))
+            got = draw[self.mask[draw]][:need]
+            out.append(got)
+            need -= len(got)
+        return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+    def probabilities(self) -> np.ndarray:
+        return self._p.copy()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "inner": self.inner.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.inner.load_state_dict(state["inner"])
+
+
 @dataclass(frozen=True)
 class IndependentRounds:
     """NAO-V2's independent supernet training, as a schedule the trainer consults.
@@ -401,6 +454,7 @@ def make_sampler(
     weights: np.ndarray | None = None,
     C: int = 16,
     N: int = 5,
+    restrict: str = "",
 ) -> ArchSampler:
     """The sampler for a config's ``[sampling]`` section.
 
@@ -412,6 +466,8 @@ def make_sampler(
             ``"uniform"``.
         weights: per-index sizes for ``"size"`` (default parameters of the C/N stand-alone network).
         C, N: the network size whose parameter counts weight ``"size"`` when ``weights`` is None.
+        restrict: a pattern (arch string with ``*`` for free edges); only matching architectures are
+            drawn (:class:`PartitionSampler`). Empty = the whole space.
     """
     key = strategy.lower().strip()
     if key not in SAMPLERS:
@@ -431,4 +487,6 @@ def make_sampler(
             raise ValueError(f"the {strategy!r} strategy needs archs= (the architectures to train)")
         sampler = FixedSetSampler(archs, mode="uniform" if key == "fixed" else "cycle",
                                   exclude_degenerate=exclude_degenerate)
+    if restrict:
+        sampler = PartitionSampler(sampler, restrict)
     return RepeatSampler(sampler, steps_per_arch) if steps_per_arch != 1 else sampler

@@ -36,6 +36,9 @@ __all__ = [
     "unique_strs",
     "degenerate_mask",
     "parse_arch",
+    "parse_pattern",
+    "format_pattern",
+    "pattern_mask",
 ]
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -103,32 +106,7 @@ class Arch:
     @classmethod
     def from_str(cls, text: str) -> "Arch":
         """Parse the official string, e.g. ``|nor_conv_3x3~0|+|none~0|skip_connect~1|+|...~2|``."""
-        if not isinstance(text, str):
-            raise ArchError(f"an architecture string must be str, got {type(text).__name__}; {_FORMAT_HINT}")
-        s = text.strip()
-        parts = s.split("+")
-        if len(parts) != 3:
-            raise ArchError(f"{text!r} has {len(parts)} node groups separated by '+', not 3; {_FORMAT_HINT}")
-        codes: list[int] = []
-        for node, part in enumerate(parts, start=1):
-            m = _NODE_RE.match(part)
-            if m is None:
-                raise ArchError(f"node {node} group {part!r} of {text!r} is not enclosed in '|'; {_FORMAT_HINT}")
-            items = m.group(1).split("|")
-            if len(items) != node:
-                raise ArchError(
-                    f"node {node} of {text!r} has {len(items)} inputs, needs {node}; {_FORMAT_HINT}"
-                )
-            for src, item in enumerate(items):
-                op, sep, idx = item.partition("~")
-                if not sep or idx != str(src):
-                    raise ArchError(
-                        f"input {item!r} of node {node} in {text!r} should be 'op~{src}'; {_FORMAT_HINT}"
-                    )
-                if op not in _OP_CODE:
-                    raise ArchError(f"unknown operation {op!r} in {text!r}; known: {', '.join(OPS)}")
-                codes.append(_OP_CODE[op])
-        return cls(tuple(codes))
+        return cls(tuple(_parse_ops(text, wildcard=False)))  # type: ignore[arg-type]
 
     @classmethod
     def from_index(cls, index: int) -> "Arch":
@@ -345,3 +323,59 @@ def parse_many(values: Iterable["Arch | str | int | Sequence[str | int]"]) -> li
         except ArchError as e:
             raise ArchError(f"entry {pos}: {e}") from None
     return out
+
+
+def _parse_ops(text: str, *, wildcard: bool) -> list[int | None]:
+    """Op codes of an arch string in edge order; ``*`` (only when ``wildcard``) gives None."""
+    if not isinstance(text, str):
+        raise ArchError(f"an architecture string must be str, got {type(text).__name__}; {_FORMAT_HINT}")
+    s = text.strip()
+    parts = s.split("+")
+    if len(parts) != 3:
+        raise ArchError(f"{text!r} has {len(parts)} node groups separated by '+', not 3; {_FORMAT_HINT}")
+    codes: list[int | None] = []
+    for node, part in enumerate(parts, start=1):
+        m = _NODE_RE.match(part)
+        if m is None:
+            raise ArchError(f"node {node} group {part!r} of {text!r} is not enclosed in '|'; {_FORMAT_HINT}")
+        items = m.group(1).split("|")
+        if len(items) != node:
+            raise ArchError(f"node {node} of {text!r} has {len(items)} inputs, needs {node}; {_FORMAT_HINT}")
+        for src, item in enumerate(items):
+            op, sep, idx = item.partition("~")
+            if not sep or idx != str(src):
+                raise ArchError(f"input {item!r} of node {node} in {text!r} should be 'op~{src}'; {_FORMAT_HINT}")
+            if wildcard and op == "*":
+                codes.append(None)
+            elif op in _OP_CODE:
+                codes.append(_OP_CODE[op])
+            else:
+                known = ", ".join(OPS) + (" or * (any op)" if wildcard else "")
+                raise ArchError(f"unknown operation {op!r} in {text!r}; known: {known}")
+    return codes
+
+
+def parse_pattern(text: str) -> tuple[int | None, ...]:
+    """An architecture pattern: the official string with ``*`` for any op, e.g.
+    ``|nor_conv_3x3~0|+|*~0|*~1|+|*~0|*~1|*~2|`` (edge (0,1) fixed to 3x3 conv).  Returns the op code
+    per edge, None where any op matches."""
+    return tuple(_parse_ops(text, wildcard=True))
+
+
+def format_pattern(codes: Sequence[int | None]) -> str:
+    """Inverse of :func:`parse_pattern`."""
+    if len(codes) != NUM_EDGES:
+        raise ArchError(f"a pattern has {NUM_EDGES} edges, got {len(codes)}")
+    o = ["*" if c is None else OPS[c] for c in codes]
+    return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
+
+
+def pattern_mask(text: str) -> np.ndarray:
+    """bool[15625] in official index order: which architectures match the pattern (see :func:`parse_pattern`)."""
+    codes = parse_pattern(text)
+    m = ops_matrix()
+    keep = np.ones(NUM_ARCHS, dtype=bool)
+    for k, c in enumerate(codes):
+        if c is not None:
+            keep &= m[:, k] == c
+    return keep

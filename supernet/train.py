@@ -11,7 +11,12 @@ A run directory holds:
   ``checkpoint_every_steps`` steps, and when the run is interrupted (Ctrl-C / SIGTERM).  It holds the
   model, optimiser, scheduler, loader position and every RNG state, so ``resume=True`` continues a
   killed run and, on CPU, reproduces the uninterrupted run's weights bit for bit;
-* ``train_log.csv``: one row per epoch (lr, loss, accuracy, images/s, wall seconds).
+* ``train_log.csv``: one row per epoch (lr, loss, accuracy, images/s, wall seconds);
+* ``snapshots/epoch_XXX.pt`` (with ``[train] snapshot_every = k``): the weights after every k-th epoch,
+  for studies of how rankings move between epochs.
+
+``[train] init_from`` starts a new run from another run's weights (optimiser and schedule fresh), which
+is how few-shot sub-supernets are warm-started (:mod:`supernet.fewshot`).
 
 Data parallelism: launched under ``torchrun --nproc_per_node=P``, every process trains on its shard of
 each batch (``batch_size`` is the global batch), all processes sample the same architecture (shared
@@ -31,7 +36,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -56,6 +61,10 @@ __all__ = [
     "DistInfo",
     "StopRequested",
     "state_hash",
+    "snapshot_paths",
+    "cosine_lr",
+    "append_log",
+    "truncate_log",
 ]
 
 log = logging.getLogger(__name__)
@@ -229,9 +238,9 @@ def _graceful_stop() -> Iterator[_StopFlag]:
 
 
 # ---------------------------------------------------------------------- the loop
-def _cosine_lr(cfg: SupernetConfig, epoch: int) -> float:
-    t = cfg.train
-    return t.lr_min + 0.5 * (t.lr - t.lr_min) * (1 + math.cos(math.pi * epoch / t.epochs))
+def cosine_lr(lr: float, lr_min: float, epoch: int, epochs: int) -> float:
+    """Learning rate of ``epoch`` (0-based) on a per-epoch cosine from ``lr`` down towards ``lr_min``."""
+    return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * epoch / epochs))
 
 
 def train_supernet(
@@ -299,7 +308,7 @@ def train_supernet(
         raise ValueError(f"{len(train_set)} training images give no full batch of {t_cfg.batch_size}")
     s = cfg.sampling
     sampler = make_sampler(s.strategy, exclude_degenerate=s.exclude_degenerate, steps_per_arch=s.steps_per_arch,
-                           archs=list(s.archs), C=cfg.model.C, N=cfg.model.N)
+                           archs=list(s.archs), C=cfg.model.C, N=cfg.model.N, restrict=s.restrict)
     arch_rng = np.random.default_rng([t_cfg.seed, 0xA4C4])  # same stream on every rank
     lm_cfg = cfg.landmarks
     landmarks = None
@@ -324,8 +333,10 @@ def train_supernet(
         acc_loss, acc_correct, acc_seen, epoch_seconds = ck["epoch_accum"]
         seen_archs = set(ck.get("seen_archs", []))
         if di.is_main:
-            _truncate_log(out / TRAIN_LOG, epoch)
+            truncate_log(out / TRAIN_LOG, epoch)
         log.info("resumed %s at epoch %d step %d", out, epoch, step_in_epoch)
+    elif t_cfg.init_from:
+        _warm_start(model, t_cfg.init_from)
 
     def checkpoint() -> None:
         if not di.is_main:
@@ -360,7 +371,7 @@ def train_supernet(
     try:
         with _graceful_stop() as stop:
             while epoch < t_cfg.epochs:
-                lr = _cosine_lr(cfg, epoch)
+                lr = cosine_lr(t_cfg.lr, t_cfg.lr_min, epoch, t_cfg.epochs)
                 for g in opt.param_groups:
                     g["lr"] = lr
                 model.train()
@@ -427,12 +438,14 @@ def train_supernet(
                 epoch_seconds = 0.0
                 seen_archs = set()
                 if di.is_main:
-                    _append_log(out / TRAIN_LOG, row)
+                    append_log(out / TRAIN_LOG, row)
                     log.info(
                         "epoch %d/%d lr %.4f loss %.4f acc %.2f%% %.0f img/s", row["epoch"], t_cfg.epochs, lr,
                         row["train_loss"], row["train_acc"], row["images_per_s"],
                     )
                 checkpoint()
+                if di.is_main and t_cfg.snapshot_every and epoch % t_cfg.snapshot_every == 0:
+                    _snapshot(out, model, cfg, num_classes, epoch, global_step)
                 if stopped_early:
                     break
     except StopRequested:
@@ -450,6 +463,44 @@ def train_supernet(
         "device": str(device),
         "weights_sha256": state_hash(model),
     }
+
+
+SNAPSHOTS = "snapshots"
+
+
+def _snapshot(out: Path, model: nn.Module, cfg: SupernetConfig, num_classes: int, epoch: int, step: int) -> None:
+    """Weights after ``epoch`` as ``snapshots/epoch_XXX.pt``, a checkpoint the evaluator reads like the last one."""
+    d = out / SNAPSHOTS
+    d.mkdir(exist_ok=True)
+    save_atomic(
+        {"format": "nasgcn-supernet-v1", "config": cfg.to_dict(), "num_classes": num_classes,
+         "model": model.state_dict(), "epoch": epoch, "global_step": step, "finished": epoch >= cfg.train.epochs},
+        d / f"epoch_{epoch:03d}.pt",
+    )
+
+
+def snapshot_paths(run: str | Path) -> dict[int, Path]:
+    """``{epoch: path}`` of a run's weight snapshots (``[train] snapshot_every``), in epoch order."""
+    d = Path(run) / SNAPSHOTS
+    found = {int(p.stem.split("_")[1]): p for p in d.glob("epoch_*.pt")} if d.is_dir() else {}
+    return dict(sorted(found.items()))
+
+
+def _warm_start(model: nn.Module, source: str | Path) -> None:
+    """Copy the weights of another run's checkpoint into a fresh ``model`` (few-shot sub-supernets,
+    fine-tuning); the networks must have the same shapes."""
+    src = load_checkpoint(source)
+    own = model.state_dict()
+    bad = sorted(k for k, v in src["model"].items() if k not in own or own[k].shape != v.shape)
+    missing = sorted(set(own) - set(src["model"]))
+    if bad or missing:
+        raise CheckpointError(
+            f"[train] init_from {source}: its network differs from this config's ("
+            f"{len(bad)} mismatched, {len(missing)} missing tensors, e.g. {(bad + missing)[:3]}); "
+            f"use the same [model] section as the run it comes from"
+        )
+    model.load_state_dict(src["model"])
+    log.info("warm start from %s (epoch %s)", source, src.get("epoch"))
 
 
 def state_hash(model: nn.Module) -> str:
@@ -488,29 +539,33 @@ def _average_buffers(model: nn.Module, world_size: int) -> None:
             b.div_(world_size)
 
 
-def _append_log(path: Path, row: dict[str, Any]) -> None:
+def append_log(path: Path, row: dict[str, Any], fields: Sequence[str] = tuple(_LOG_FIELDS)) -> None:
+    """Append one epoch's row to a CSV log (header written with the first row)."""
     new = not path.exists()
     with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=_LOG_FIELDS)
+        w = csv.DictWriter(f, fieldnames=list(fields))
         if new:
             w.writeheader()
         w.writerow(row)
 
 
-def _truncate_log(path: Path, epochs_done: int) -> None:
+def truncate_log(path: Path, epochs_done: int, fields: Sequence[str] = tuple(_LOG_FIELDS)) -> None:
     """Drop log rows of epochs the checkpoint does not include (a kill between log and checkpoint)."""
     if not path.exists():
         return
     with open(path, newline="") as f:
         rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epochs_done]
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=_LOG_FIELDS)
+        w = csv.DictWriter(f, fieldnames=list(fields))
         w.writeheader()
         w.writerows(rows)
 
 
 # options that change where or how fast a run goes, not what it computes
-_RESUMABLE_CHANGES = {("train", "device"), ("train", "threads"), ("train", "checkpoint_every_steps"), ("data", "cache_dir"), ("data", "root")}
+_RESUMABLE_CHANGES = {
+    ("train", "device"), ("train", "threads"), ("train", "checkpoint_every_steps"), ("train", "snapshot_every"),
+    ("data", "cache_dir"), ("data", "root"),
+}
 
 
 def _config_diff(old: dict[str, Any], new: dict[str, Any]) -> str:
