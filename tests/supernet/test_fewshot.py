@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from supernet import network
-from supernet.config import config_from_dict
 from supernet.evaluate import evaluate_supernet, sample_archs
 from supernet.fewshot import evaluate_fewshot, parse_edges, route, split_patterns, train_fewshot
 from supernet.sampling import PartitionSampler, UniformSampler, make_sampler
@@ -19,21 +18,14 @@ from supernet.space import (
     NUM_ARCHS, OPS, ArchError, all_archs, degenerate_mask, ops_matrix, parse_pattern, pattern_mask,
 )
 from supernet.train import CheckpointError, load_checkpoint, snapshot_paths, train_supernet
-
-TINY = {
-    "data": {"source": "synthetic", "synthetic_train": 256, "synthetic_valid": 128},
-    "model": {"C": 4, "N": 1},
-    "train": {"epochs": 2, "batch_size": 32, "lr": 0.05, "threads": 1, "device": "cpu"},
-    "sampling": {"strategy": "uniform"},
-    "eval": {"valid_size": 128, "batch_size": 128, "bn_batches": 1, "bn_batch_size": 32},
-}
-
+from tests.supernet.tiny import tiny_cfg
 
 def _cfg(**over):
-    d = {k: dict(v) for k, v in TINY.items()}
-    for sec, vals in over.items():
-        d[sec].update(vals)
-    return config_from_dict(d)
+    """The shared tiny config at 2 epochs and one recalibration batch."""
+    over = {k: dict(v) for k, v in over.items()}
+    over["train"] = {"epochs": 2, **over.get("train", {})}
+    over["eval"] = {"bn_batches": 1, **over.get("eval", {})}
+    return tiny_cfg(**over)
 
 
 @pytest.fixture(scope="module")

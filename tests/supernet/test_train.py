@@ -16,23 +16,11 @@ import torch
 
 from supernet.config import config_from_dict
 from supernet.train import CheckpointError, StopRequested, load_checkpoint, train_supernet
+from tests.supernet.tiny import TINY, tiny_cfg
 
 REPO = Path(__file__).resolve().parents[2]
 
-TINY = {
-    "data": {"source": "synthetic", "synthetic_train": 256, "synthetic_valid": 128},
-    "model": {"C": 4, "N": 1},
-    "train": {"epochs": 3, "batch_size": 32, "lr": 0.05, "threads": 1, "device": "cpu"},
-    "sampling": {"strategy": "uniform"},
-    "eval": {"valid_size": 128, "batch_size": 128, "bn_batches": 2, "bn_batch_size": 32},
-}
-
-
-def _cfg(**over):
-    d = {k: dict(v) for k, v in TINY.items()}
-    for sec, vals in over.items():
-        d[sec].update(vals)
-    return config_from_dict(d)
+_cfg = tiny_cfg
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
