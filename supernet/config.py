@@ -108,7 +108,8 @@ class LandmarkConfig:
     accuracy is known.  Every ``every`` steps, ``pairs`` landmark pairs are drawn and a hinge loss
     ``weight * relu(loss(better) - loss(worse) + margin)`` on the same batch is added, so the supernet's
     losses order the landmarks as their true accuracies do.  ``limit`` uses only that many of the file's
-    rows (seeded).
+    rows, chosen by ``select``: ``"random"`` (seeded by ``[train] seed``) or ``"quantile"`` (evenly spaced
+    along their true-accuracy ranking).
     """
 
     file: str | None = None
@@ -117,6 +118,7 @@ class LandmarkConfig:
     margin: float = 0.0
     pairs: int = 1
     limit: int | None = None
+    select: str = "random"
 
 
 @dataclass(frozen=True)

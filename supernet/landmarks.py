@@ -37,14 +37,28 @@ class LandmarkSet:
             raise ValueError("degenerate cells (output disconnected from input) cannot be landmarks")
 
     @classmethod
-    def from_csv(cls, path: str | Path, limit: int | None = None, seed: int = 0) -> "LandmarkSet":
-        """Read ``index``/``arch_str`` and ``true_acc`` (percent); keep ``limit`` rows drawn with ``seed``."""
+    def from_csv(
+        cls, path: str | Path, limit: int | None = None, seed: int = 0, select: str = "random"
+    ) -> "LandmarkSet":
+        """Read ``index``/``arch_str`` and ``true_acc`` (percent) and keep ``limit`` of the rows.
+
+        ``select``: ``"random"`` (drawn with ``seed``) or ``"quantile"`` (evenly spaced along the rows'
+        true-accuracy ranking, best and worst included, so the landmarks span the whole range).
+        """
         from predictor.benchmark import read_arch_table
 
+        if select not in ("random", "quantile"):
+            raise ValueError(f"[landmarks] select must be 'random' or 'quantile', got {select!r}")
         df = read_arch_table(path, required=["true_acc"], name=f"landmark table {path}")
         df = df[~degenerate_mask()[df["index"].to_numpy()]]
         if limit is not None and limit < len(df):
-            keep = np.sort(np.random.default_rng(seed).choice(len(df), size=limit, replace=False))
+            if limit < 2:
+                raise ValueError(f"[landmarks] limit must be at least 2 (a pair), got {limit}")
+            if select == "random":
+                keep = np.sort(np.random.default_rng(seed).choice(len(df), size=limit, replace=False))
+            else:
+                order = np.argsort(df["true_acc"].to_numpy(), kind="stable")
+                keep = np.sort(order[np.unique(np.round(np.linspace(0, len(df) - 1, limit)).astype(int))])
             df = df.iloc[keep]
         return cls(df["index"].to_numpy(np.int64), df["true_acc"].to_numpy(np.float64))
 

@@ -315,7 +315,7 @@ def train_supernet(
     if lm_cfg.file and lm_cfg.every > 0:
         from .landmarks import LandmarkSet, landmark_rank_loss
 
-        landmarks = LandmarkSet.from_csv(lm_cfg.file, limit=lm_cfg.limit, seed=t_cfg.seed)
+        landmarks = LandmarkSet.from_csv(lm_cfg.file, limit=lm_cfg.limit, seed=t_cfg.seed, select=lm_cfg.select)
         log.info("landmark regularisation: %d landmarks, every %d steps, weight %g",
                  len(landmarks.indices), lm_cfg.every, lm_cfg.weight)
     epoch, step_in_epoch, global_step = 0, 0, 0

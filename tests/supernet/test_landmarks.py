@@ -87,3 +87,18 @@ def test_training_with_landmarks_changes_weights_and_resumes(tmp_path: Path) -> 
     s2 = train_supernet(cfg, tmp_path / "lm2", resume=True, progress=False)
     assert s2["weights_sha256"] == s["weights_sha256"]
     assert load_checkpoint(tmp_path / "lm")["config"]["landmarks"]["every"] == 2
+
+
+def test_landmark_selection_random_and_quantile(tmp_path: Path) -> None:
+    idx = np.flatnonzero(~degenerate_mask())[:101]
+    acc = np.linspace(50.0, 90.0, 101)[::-1]  # row order is not accuracy order
+    path = tmp_path / "lm.csv"
+    pd.DataFrame({"index": idx, "true_acc": acc}).to_csv(path, index=False)
+    q = LandmarkSet.from_csv(path, limit=5, select="quantile")
+    assert sorted(q.true_acc.tolist()) == [50.0, 60.0, 70.0, 80.0, 90.0]
+    r1 = LandmarkSet.from_csv(path, limit=5, seed=1)
+    r2 = LandmarkSet.from_csv(path, limit=5, seed=2)
+    assert len(r1.indices) == 5 and set(r1.indices) <= set(idx)
+    assert set(r1.indices) != set(r2.indices), "different seeds should pick different landmarks"
+    with pytest.raises(ValueError, match="select must be"):
+        LandmarkSet.from_csv(path, limit=5, select="best")
