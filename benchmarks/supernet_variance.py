@@ -117,13 +117,17 @@ def main() -> None:
         for e in ks:
             consecutive.append({"seed": s, "epoch": e, "tau_vs_truth": kendall_tau(es[e], true[sub_idx]),
                                 "tau_vs_previous_epoch": kendall_tau(es[e], es[e - 1]) if e - 1 in es else None})
+    mean_scores = np.mean([final[s] for s in sorted(final)], axis=0)
+    rm = evaluate_ranking(mean_scores, true[idx])
+    seed_mean = {"seeds": sorted(final), "kendall_tau": rm["kendall_tau"], "top10pct_tau": rm["top10pct_tau"],
+                 "p_at_top5pct": rm["p_at_top5pct"], "pred_best_true": rm["pred_best_true"]}
     taus = np.array([v["kendall_tau"] for v in per_seed.values()])
     top10 = np.array([v["top10pct_tau"] for v in per_seed.values()])
     res = {
         "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M"),
         "minutes_this_call": round((time.perf_counter() - t_all) / 60, 1),
         "config": Path(args.config).name, "sample": args.sample, "epoch_sample": args.epoch_sample,
-        "per_seed": per_seed, "between_seeds": between, "consecutive_epochs": consecutive,
+        "per_seed": per_seed, "mean_of_seeds": seed_mean, "between_seeds": between, "consecutive_epochs": consecutive,
         "tau_vs_truth_mean": float(taus.mean()), "tau_vs_truth_std": float(taus.std(ddof=1)) if len(taus) > 1 else None,
         "top10_tau_mean": float(top10.mean()), "top10_tau_std": float(top10.std(ddof=1)) if len(top10) > 1 else None,
     }
@@ -137,6 +141,10 @@ def main() -> None:
     for s, v in sorted(per_seed.items()):
         md.append(f"| {s} | {v['kendall_tau']:.3f} | {v['top10pct_tau']:.3f} | {v['p_at_top5pct']:.3f} | "
                   f"{v['pred_best_true']:.2f} | {v['train_seconds'] / 60:.1f} |")
+    if len(final) > 1:
+        md.append(f"| mean of the {len(final)} runs' scores | {rm['kendall_tau']:.3f} | {rm['top10pct_tau']:.3f} | "
+                  f"{rm['p_at_top5pct']:.3f} | {rm['pred_best_true']:.2f} | "
+                  f"{sum(v['train_seconds'] for v in per_seed.values()) / 60:.1f} |")
     if len(taus) > 1:
         md += ["", f"Across seeds: tau {taus.mean():.3f} ± {taus.std(ddof=1):.3f}, top-10% tau {top10.mean():.3f} ± "
                f"{top10.std(ddof=1):.3f} (mean ± std)."]
