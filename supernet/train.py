@@ -319,7 +319,8 @@ def train_supernet(
         log.info("landmark regularisation: %d landmarks, every %d steps, weight %g",
                  len(landmarks.indices), lm_cfg.every, lm_cfg.weight)
     epoch, step_in_epoch, global_step = 0, 0, 0
-    acc_loss = acc_correct = acc_seen = 0.0
+    # epoch sums (loss x images, correct, images) stay on the device: no host sync per step
+    accum = torch.zeros(3, dtype=torch.float64, device=device)
     epoch_seconds = 0.0
     seen_archs: set[int] = set()
     if ck is not None:
@@ -330,7 +331,8 @@ def train_supernet(
         arch_rng.bit_generator.state = ck["arch_rng"]
         _set_rng_state(ck["rng"])
         epoch, step_in_epoch, global_step = ck["epoch"], ck["step_in_epoch"], ck["global_step"]
-        acc_loss, acc_correct, acc_seen, epoch_seconds = ck["epoch_accum"]
+        *sums, epoch_seconds = ck["epoch_accum"]
+        accum = torch.tensor(sums, dtype=torch.float64, device=device)
         seen_archs = set(ck.get("seen_archs", []))
         if di.is_main:
             truncate_log(out / TRAIN_LOG, epoch)
@@ -356,7 +358,7 @@ def train_supernet(
                 "epoch": epoch,
                 "step_in_epoch": step_in_epoch,
                 "global_step": global_step,
-                "epoch_accum": (acc_loss, acc_correct, acc_seen, epoch_seconds),
+                "epoch_accum": (*accum.tolist(), epoch_seconds),
                 "seen_archs": sorted(seen_archs),
                 "finished": epoch >= t_cfg.epochs,
                 "world_size": di.world_size,
@@ -375,9 +377,10 @@ def train_supernet(
                 for g in opt.param_groups:
                     g["lr"] = lr
                 model.train()
+                show_bar = progress and di.is_main
                 bar = tqdm(
                     total=len(loader), initial=step_in_epoch, desc=f"epoch {epoch + 1}/{t_cfg.epochs}",
-                    disable=not (progress and di.is_main), leave=False, unit="step",
+                    disable=not show_bar, leave=False, unit="step",
                 )
                 t0 = time.perf_counter()
                 for x, y in loader:
@@ -403,13 +406,14 @@ def train_supernet(
                         )
                     if di.world_size > 1:
                         dist.all_reduce(stats)
-                    sl, sc, sn = stats.tolist()
-                    acc_loss, acc_correct, acc_seen = acc_loss + sl, acc_correct + sc, acc_seen + sn
+                    accum += stats.double()
                     step_in_epoch += 1
                     global_step += 1
                     steps_this_call += 1
                     bar.update(1)
-                    bar.set_postfix(loss=f"{acc_loss / acc_seen:.3f}", acc=f"{100 * acc_correct / acc_seen:.1f}")
+                    if show_bar and (step_in_epoch % 20 == 0 or step_in_epoch == len(loader)):
+                        sl, sc, sn = accum.tolist()
+                        bar.set_postfix(loss=f"{sl / sn:.3f}", acc=f"{100 * sc / sn:.1f}")
                     if t_cfg.checkpoint_every_steps and global_step % t_cfg.checkpoint_every_steps == 0:
                         epoch_seconds += time.perf_counter() - t0
                         t0 = time.perf_counter()
@@ -424,6 +428,7 @@ def train_supernet(
                 if stopped_early and step_in_epoch < len(loader):
                     checkpoint()
                     break
+                acc_loss, acc_correct, acc_seen = accum.tolist()
                 row = {
                     "epoch": epoch + 1, "lr": lr, "train_loss": acc_loss / max(acc_seen, 1),
                     "train_acc": 100 * acc_correct / max(acc_seen, 1), "images": int(acc_seen),
@@ -434,7 +439,7 @@ def train_supernet(
                     _average_buffers(model, di.world_size)
                 epoch += 1
                 step_in_epoch = 0
-                acc_loss = acc_correct = acc_seen = 0.0
+                accum.zero_()
                 epoch_seconds = 0.0
                 seen_archs = set()
                 if di.is_main:
