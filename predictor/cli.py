@@ -241,7 +241,7 @@ def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
     from supernet.fewshot import train_fewshot
     from supernet.train import StopRequested
 
-    edges = [e for e in args.edges.split(";")] if ";" in args.edges else args.edges.split()
+    edges = args.edges.split(";") if ";" in args.edges else args.edges.split()
     try:
         man = train_fewshot(args.base, args.out, edges, epochs=args.epochs, lr=args.lr, lr_min=args.lr_min,
                             only=args.only.split(",") if args.only else None, progress=not args.no_progress)

@@ -28,6 +28,7 @@ __all__ = [
     "read_toml",
     "config_from_dict",
     "config_hash",
+    "dict_hash",
 ]
 
 
@@ -228,9 +229,14 @@ def load_config(path: str | Path) -> SupernetConfig:
 _OTHER_STAGES = {"predictor", "search", "run", "report", "hardware"}
 
 
+def dict_hash(d: dict[str, Any]) -> str:
+    """Short SHA-256 (16 hex digits) of a JSON-able dict, key order ignored."""
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def config_hash(cfg: SupernetConfig, *sections: str) -> str:
     """Short SHA-256 of the given sections (all when none), to detect a changed config on resume."""
     d = cfg.to_dict()
     if sections:
         d = {s: d[s] for s in sections}
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+    return dict_hash(d)

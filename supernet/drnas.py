@@ -46,7 +46,6 @@ finished, ``drnas_result.json``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import time
@@ -60,7 +59,7 @@ from torch import nn
 from torch.distributions import Dirichlet, kl_divergence
 from tqdm.auto import tqdm
 
-from .config import SupernetConfig, config_from_dict, read_toml
+from .config import SupernetConfig, config_from_dict, dict_hash, read_toml
 from .datasets import ImageSet, TensorLoader
 from .network import SuperNet
 from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch
@@ -71,6 +70,7 @@ from .train import (
     _rng_state,
     _set_rng_state,
     append_log,
+    config_diff,
     cosine_lr,
     load_checkpoint,
     load_images,
@@ -367,25 +367,6 @@ def _run_config(scfg: SupernetConfig, dcfg: DrNASConfig) -> dict[str, Any]:
 _RESUMABLE = {("drnas", "device"), ("drnas", "threads"), ("data", "cache_dir"), ("data", "root")}
 
 
-def _config_diff(old: dict[str, Any], new: dict[str, Any]) -> str:
-    defaults = {"data": SupernetConfig().to_dict()["data"], "model": SupernetConfig().to_dict()["model"],
-                "drnas": DrNASConfig().to_dict()}
-    diffs = []
-    for sec in _SECTIONS:
-        o, n, d = old.get(sec, {}), new.get(sec, {}), defaults[sec]
-        for k in sorted(set(o) | set(n)):
-            if (sec, k) in _RESUMABLE:
-                continue
-            ov, nv = o.get(k, d.get(k)), n.get(k, d.get(k))
-            if ov != nv:
-                diffs.append(f"[{sec}] {k}: {ov!r} -> {nv!r}")
-    return "; ".join(diffs)
-
-
-def _config_hash(run_cfg: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(run_cfg, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def _arch_summary(arch: DirichletArch) -> dict[str, Any]:
     """Derived architecture, concentration and expected weights of ``arch`` as JSON-ready values."""
     a = arch.derive()
@@ -447,13 +428,15 @@ def train_drnas(
         ck = load_checkpoint(ck_path)
         if ck.get("format") != _FORMAT:
             raise CheckpointError(f"{ck_path} is not a DrNAS checkpoint (format {ck.get('format')!r})")
-        diff = _config_diff(ck["config"], run_cfg)
+        defaults = {"data": SupernetConfig().to_dict()["data"], "model": SupernetConfig().to_dict()["model"],
+                    "drnas": DrNASConfig().to_dict()}
+        diff = config_diff(ck["config"], run_cfg, defaults, _RESUMABLE)
         if diff:
             raise CheckpointError(
                 f"{ck_path} was made with another config ({diff}); resume with the same config or use a new --out"
             )
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG).write_text(json.dumps({"config": run_cfg, "hash": _config_hash(run_cfg)}, indent=2))
+    (out / CONFIG).write_text(json.dumps({"config": run_cfg, "hash": dict_hash(run_cfg)}, indent=2))
 
     images = data if data is not None else load_images(scfg, progress=progress)
     num_classes = int(scfg.data.num_classes)
@@ -501,7 +484,7 @@ def train_drnas(
             {
                 "format": _FORMAT,
                 "config": run_cfg,
-                "config_hash": _config_hash(run_cfg),
+                "config_hash": dict_hash(run_cfg),
                 "num_classes": num_classes,
                 "model": model.state_dict(),
                 "arch": arch.state_dict(),
@@ -621,7 +604,7 @@ def train_drnas(
         "history": history,
     }
     if finished:
-        result = {**summary, "config": run_cfg, "config_hash": _config_hash(run_cfg)}
+        result = {**summary, "config": run_cfg, "config_hash": dict_hash(run_cfg)}
         result.pop("seconds_this_call")
         tmp = out / (RESULT + ".tmp")
         tmp.write_text(json.dumps(result, indent=2))

@@ -207,10 +207,10 @@ def evaluate_fewshot(
         mine = [a for a, s in zip(arch_list, subs) if s == name]
         part = parts_dir / f"{name}.csv"
         df = evaluate_supernet(root / name, mine, part, eval_cfg=eval_cfg, device=device, data=data, progress=progress)
-        frames[name] = df.assign(sub=name).set_index("index")
-    rows = [frames[s].loc[a.index] for a, s in zip(arch_list, subs)]
-    table = pd.DataFrame(rows).reset_index().rename(columns={"level_0": "index"})
-    table = table[WS_COLUMNS + ["sub"]]
+        frames[name] = df.assign(sub=name)
+    # every architecture is in exactly one sub-supernet's table: index them all, take the input order
+    scored = pd.concat(frames.values()).drop_duplicates("index").set_index("index", drop=False)
+    table = scored.loc[[a.index for a in arch_list], WS_COLUMNS + ["sub"]].reset_index(drop=True)
     tmp = out.with_name(out.name + ".tmp")
     table.to_csv(tmp, index=False)
     os.replace(tmp, out)

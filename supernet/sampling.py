@@ -372,7 +372,6 @@ class PartitionSampler(ArchSampler):
             raise ValueError(f"the {inner.name!r} sampler never draws an architecture matching {self.pattern}")
         self._p = p / p.sum()
         self.acceptance = float(inner.probabilities()[self.mask].sum())
-        self.exclude_degenerate = getattr(inner, "exclude_degenerate", True)
 
     def _config(self) -> dict[str, Any]:
         return {"inner": self.inner.fingerprint(), "pattern": self.pattern}

@@ -65,6 +65,7 @@ __all__ = [
     "cosine_lr",
     "append_log",
     "truncate_log",
+    "config_diff",
 ]
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ def train_supernet(
                 f"{out} already holds a training checkpoint; pass --resume to continue it or choose a new --out"
             )
         ck = load_checkpoint(ck_path)
-        diff = _config_diff(ck["config"], cfg.to_dict())
+        diff = config_diff(ck["config"], cfg.to_dict(), SupernetConfig().to_dict(), _RESUMABLE_CHANGES, skip=("eval",))
         if diff:
             raise CheckpointError(
                 f"{ck_path} was made with another config ({diff}); resume with the same config or use a new --out"
@@ -573,21 +574,24 @@ _RESUMABLE_CHANGES = {
 }
 
 
-def _config_diff(old: dict[str, Any], new: dict[str, Any]) -> str:
-    """Differences that matter for resuming (every section but [eval]); keys a checkpoint predates
-    count as their current default, so adding an option does not orphan old runs."""
-    from .config import SupernetConfig
+def config_diff(
+    old: dict[str, Any], new: dict[str, Any], defaults: dict[str, dict[str, Any]],
+    resumable: set[tuple[str, str]], skip: tuple[str, ...] = (),
+) -> str:
+    """Differences between two nested config dicts that matter for resuming, as one readable line.
 
-    defaults = SupernetConfig().to_dict()
+    Keys a checkpoint predates count as their value in ``defaults`` (so adding an option does not orphan
+    old runs); ``(section, key)`` pairs in ``resumable`` and whole sections in ``skip`` are ignored.
+    """
     diffs = []
     for sec in sorted(set(old) | set(new)):
-        if sec == "eval":
+        if sec in skip:
             continue
         o, n, d = old.get(sec, {}), new.get(sec, {}), defaults.get(sec, {})
         for k in sorted(set(o) | set(n)):
-            if (sec, k) in _RESUMABLE_CHANGES:
+            if (sec, k) in resumable:
                 continue
-            ov = o.get(k, d.get(k))
-            if ov != n.get(k, d.get(k)):
-                diffs.append(f"[{sec}] {k}: {ov!r} -> {n.get(k)!r}")
+            ov, nv = o.get(k, d.get(k)), n.get(k, d.get(k))
+            if ov != nv:
+                diffs.append(f"[{sec}] {k}: {ov!r} -> {nv!r}")
     return "; ".join(diffs)
