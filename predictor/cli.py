@@ -237,6 +237,40 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_proxies(args: argparse.Namespace) -> int:
+    from supernet.evaluate import sample_archs
+    from supernet.proxies import PROXIES, ProxyConfig, compute_proxies, load_proxy_images
+    from supernet.train import resolve_device
+
+    if args.sample is not None and args.sample < 1:
+        raise UserError(f"--sample must be a positive number of architectures, got {args.sample}")
+    if args.archs is not None:
+        from predictor.benchmark import read_arch_table
+
+        archs = read_arch_table(args.archs)["index"].tolist()
+    else:
+        archs = None if args.sample is None else sample_archs(args.sample, seed=args.seed)
+    cfg = ProxyConfig(C=args.C, N=args.N, batch_size=args.batch_size, seed=args.proxy_seed)
+    train, source = load_proxy_images(args.data, args.data_root, progress=not args.no_progress)
+    df = compute_proxies(archs, train, args.out, cfg, device=resolve_device(args.device or "auto"),
+                         progress=not args.no_progress, source=source)
+    if df is None:  # a non-zero rank under torchrun
+        return 0
+    live = df[~df["degenerate"]]
+    summary = {"out": str(args.out), "architectures": len(df), "classes": int(live["iso_id"].nunique()),
+               "degenerate": int(df["degenerate"].sum()), "images": source,
+               "config": {"C": cfg.C, "N": cfg.N, "batch_size": cfg.batch_size, "seed": cfg.seed}}
+    lines = [f"wrote {len(df)} architectures to {args.out} ({summary['classes']} isomorphism classes scored on "
+             f"{cfg.batch_size} {source} training images; {summary['degenerate']} degenerate cells left NaN)"]
+    for name in PROXIES:
+        v = live[name]
+        summary[name] = [float(v.min()), float(v.max())] if len(v) else None
+        if len(v):
+            lines.append(f"  {name:<10} {v.min():.4g} .. {v.max():.4g}")
+    _emit(args, summary, "\n".join(lines))
+    return 0
+
+
 def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
     from supernet.fewshot import train_fewshot
     from supernet.train import StopRequested
@@ -740,6 +774,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_drnas)
 
     # supernet
+    p = sub.add_parser(
+        "proxies",
+        help="zero-cost proxies (nwot, synflow, jacov, snip, grad_norm) of untrained networks -> CSV",
+        description="Score architectures at initialisation on one fixed minibatch of training images: "
+        "NASWOT, synflow, jacob_cov, snip, grad_norm (NASLib's names). Each isomorphism class runs once; "
+        "degenerate cells are NaN. Interrupted runs resume from OUT.partial-*; shards under torchrun.",
+    )
+    p.add_argument("--out", required=True, help="output CSV (index, arch_str, nwot, synflow, jacov, snip, grad_norm, iso_id, degenerate)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--sample", type=int, default=None, help="score N architectures drawn uniformly (default: all 15,625)")
+    which.add_argument("--archs", default=None, help="CSV with an 'index' or 'arch_str' column listing the architectures")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    p.add_argument("--proxy-seed", type=int, default=0,
+                   help="seed of the network initialisation and of the minibatch (default 0)")
+    p.add_argument("--batch-size", type=int, default=32, help="images in the minibatch (default 32)")
+    p.add_argument("--C", type=int, default=16, help="network width (default 16)")
+    p.add_argument("--N", type=int, default=5, help="cells per stage (default 5)")
+    p.add_argument("--data", default="auto", choices=("auto", "cifar10", "synthetic"),
+                   help="images: CIFAR-10's NB201 train half, synthetic, or auto (CIFAR-10 when found)")
+    p.add_argument("--data-root", default=None, help="data root (default $NASGCN_DATA or data/)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_cmd_proxies)
+
     p_sn = sub.add_parser("supernet", help="train a weight-sharing supernet and score architectures with it")
     sn_sub = p_sn.add_subparsers(dest="supernet_command", metavar="SUBCOMMAND")
     sn_sub.required = True

@@ -34,6 +34,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
+from .classjobs import remove_partials, representatives, score_classes, world_rank
 from .config import EvalConfig, SupernetConfig, config_from_dict
 from .hashing import file_digest
 from .datasets import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
@@ -41,7 +42,7 @@ from .network import SuperNet
 from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids, parse_many
 from .train import CheckpointError, build_supernet, load_checkpoint, load_images, resolve_device
 
-__all__ = ["sample_archs", "load_trained", "WSEvaluator", "evaluate_supernet", "WS_COLUMNS"]
+__all__ = ["sample_archs", "load_trained", "normalise_images", "WSEvaluator", "evaluate_supernet", "WS_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def load_trained(run: str | Path, device: str | torch.device = "cpu") -> tuple[S
     return model.to(device), cfg, meta
 
 
-def _normalise(images: np.ndarray, device: torch.device, channels_last: bool = True) -> torch.Tensor:
+def normalise_images(images: np.ndarray, device: torch.device, channels_last: bool = True) -> torch.Tensor:
     """uint8 NHWC images -> normalised float [N, 3, H, W] (NHWC memory when ``channels_last``)."""
     x = torch.as_tensor(images, device=device).permute(0, 3, 1, 2).float().div_(255.0)
     mean = torch.tensor(CIFAR10_MEAN, device=device).view(1, 3, 1, 1)
@@ -100,12 +101,12 @@ class WSEvaluator:
             _, keep = stratified_split(valid.labels, n_valid, seed=cfg.seed)
         else:
             keep = np.arange(len(valid))
-        self.valid_x = _normalise(valid.images[keep], device, channels_last)
+        self.valid_x = normalise_images(valid.images[keep], device, channels_last)
         self.valid_y = torch.as_tensor(valid.labels[keep], device=device)
         rng = np.random.default_rng([cfg.seed, 0xB0])
         n_bn = min(cfg.bn_batches * cfg.bn_batch_size, len(train))
         bn_idx = rng.choice(len(train), size=n_bn, replace=False)
-        self.bn_x = _normalise(train.images[bn_idx], device, channels_last)
+        self.bn_x = normalise_images(train.images[bn_idx], device, channels_last)
         self._bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if cfg.bn_mode == "recalibrate":
             for bn in self._bns:
@@ -145,24 +146,6 @@ class WSEvaluator:
 def file_hash(path: Path) -> str:
     """SHA-256 (first 16 hex digits) of a file's bytes: short keys for checkpoints and run stages."""
     return file_digest(path)[:16]
-
-
-def _read_partials(out: Path, key: str) -> dict[int, tuple[float, float]]:
-    """iso_id -> (acc, loss) already scored with this checkpoint and eval config (``key``).
-
-    Partial files of another checkpoint or config have another key in their name and are ignored.
-    """
-    done: dict[int, tuple[float, float]] = {}
-    for p in sorted(out.parent.glob(f"{out.name}.partial-{key}*")):
-        with open(p, newline="") as f:
-            for row in csv.reader(f):
-                if len(row) != 3:
-                    continue  # a line cut by a kill
-                try:
-                    done[int(row[0])] = (float(row[1]), float(row[2]))
-                except ValueError:
-                    continue
-    return done
 
 
 def _finished_output(out: Path, ck_hash: str, ecfg: EvalConfig, archs: list[Arch]) -> pd.DataFrame | None:
@@ -208,20 +191,7 @@ def evaluate_supernet(
     arch_list = list(all_archs()) if archs is None else parse_many(archs)
     if not arch_list:
         raise ValueError("no architectures to evaluate")
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = 0
-    if world > 1:
-        if not dist.is_initialized():
-            dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
-        rank = dist.get_rank()
-    ids = iso_ids()
-    deg = degenerate_mask()
-    # one representative per non-degenerate class, in first-appearance order
-    reps: dict[int, Arch] = {}
-    for a in arch_list:
-        i = a.index
-        if not deg[i] and ids[i] not in reps:
-            reps[int(ids[i])] = a
+    reps = representatives(arch_list, canonical=False)
     out.parent.mkdir(parents=True, exist_ok=True)
     ck_hash = file_hash(ck_file)
     key = hashlib.sha256(json.dumps([ck_hash, ecfg.__dict__], sort_keys=True).encode()).hexdigest()[:12]
@@ -229,25 +199,20 @@ def evaluate_supernet(
     if cached is not None:
         log.info("%s already holds these scores (same checkpoint and eval config); reusing it", out)
         return cached
-    done = _read_partials(out, key)
-    todo = [(c, a) for c, a in reps.items() if c not in done]
-    mine = todo[rank::world]
-    if mine:
-        images = data if data is not None else load_images(cfg, progress=progress and rank == 0)
-        ev = WSEvaluator(model, images["train"], images["valid"], ecfg, dev, channels_last=cfg.train.channels_last)
-        part = out.with_name(f"{out.name}.partial-{key}" + (f".rank{rank}" if world > 1 else ""))
-        with open(part, "a", newline="") as f:
-            w = csv.writer(f)
-            for c, a in tqdm(mine, desc="weight-sharing eval", unit="arch", disable=not (progress and rank == 0)):
-                acc, loss = ev.score(a)
-                w.writerow([c, repr(acc), repr(loss)])
-                f.flush()
-                done[c] = (acc, loss)
-    if world > 1:
-        dist.barrier()
-        done = _read_partials(out, key)
-        if rank != 0:
-            return pd.DataFrame(columns=WS_COLUMNS)
+    world, _ = world_rank(dev.type)
+    ev: list[WSEvaluator] = []
+
+    def prepare() -> None:
+        images = data if data is not None else load_images(cfg, progress=progress)
+        ev.append(WSEvaluator(model, images["train"], images["valid"], ecfg, dev, channels_last=cfg.train.channels_last))
+
+    done = score_classes(
+        reps, lambda a: ev[0].score(a), out, key, 2, prepare=prepare, desc="weight-sharing eval",
+        progress=progress, device_type=dev.type,
+    )
+    if done is None:  # a torchrun rank other than 0: rank 0 writes the table
+        return pd.DataFrame(columns=WS_COLUMNS)
+    ids, deg = iso_ids(), degenerate_mask()
     num_classes = model.num_classes
     rows = []
     for a in arch_list:
@@ -277,6 +242,5 @@ def evaluate_supernet(
         "world_size": world,
     }
     Path(str(out) + ".json").write_text(json.dumps(sidecar, indent=2))
-    for p in out.parent.glob(f"{out.name}.partial-{key}*"):
-        p.unlink()
+    remove_partials(out, key)
     return df

@@ -1,0 +1,248 @@
+"""Zero-cost proxies: scores of UNTRAINED stand-alone networks on one fixed minibatch (no training).
+
+Definitions (each a score where higher should mean a better architecture), computed on the same
+:class:`~supernet.network.StandaloneNet` the costs use (C=16, N=5 by default), BN in training mode,
+every edge run as NAS-Bench-201's own networks do (``all_edges=True``, so dead edges see their inputs):
+
+* ``nwot`` (Mellor et al. 2021, NASWOT): log|det K| with ``K[i, j]`` = number of ReLU units on which
+  images i and j have the same binary activation (summed over every ReLU's input).
+* ``synflow`` (Tanaka et al. 2020): log of ``sum |w * dR/dw|`` over conv and linear weights, where R is
+  the sum of the logits of an all-ones input through the network with ``|w|`` weights, BN removed, in
+  float64.  Stored as the natural log (the raw sum reaches 1e30 and beyond; ranks are unchanged).
+* ``jacov`` (Mellor et al. 2020, jacob_cov): ``-sum(log(v + k) + 1/(v + k))``, k = 1e-5, over the
+  eigenvalues v of the correlation matrix of the per-image input gradients of the summed logits.
+* ``snip`` (Lee et al. 2019 as in Abdelfattah et al. 2021): ``sum |w * dL/dw|`` over conv and linear
+  weights, L the cross-entropy of the batch.
+* ``grad_norm`` (Abdelfattah et al. 2021): sum over conv and linear layers of ``||dL/dw||_2``.
+
+An architecture's scores depend only on its isomorphism class and the seed: the network is initialised
+from ``seed`` (``torch.manual_seed`` inside a forked RNG) for the class's canonical member (smallest
+official index), and the minibatch is drawn once from ``seed``.  Degenerate cells (output disconnected
+from the input) get NaN: their network is a constant function, so every proxy is undefined or
+meaningless; consumers rank them last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from .classjobs import remove_partials, representatives, score_classes
+from .datasets import ImageSet
+from .evaluate import normalise_images
+from .config import SupernetConfig
+from .network import StandaloneNet
+from .space import Arch, all_archs, degenerate_mask, iso_ids, parse_many
+from .train import load_images, resolve_source
+
+__all__ = [
+    "PROXIES", "PROXY_COLUMNS", "ProxyConfig", "proxy_batch", "score_proxies", "compute_proxies", "load_proxy_images",
+    "same_pattern_counts", "jacov_score", "snip_gradnorm", "log_synflow", "weighted_layers",
+]
+
+log = logging.getLogger(__name__)
+
+PROXIES: tuple[str, ...] = ("nwot", "synflow", "jacov", "snip", "grad_norm")
+"""Proxy names: NASLib's (``zc_nwot`` ...) without the prefix."""
+PROXY_COLUMNS: tuple[str, ...] = ("index", "arch_str", *PROXIES, "iso_id", "degenerate")
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """Network and minibatch of the proxies: width ``C``, ``N`` cells per stage, ``batch_size`` images
+    drawn from the training set with ``seed`` (which also initialises every network)."""
+
+    C: int = 16
+    N: int = 5
+    batch_size: int = 32
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("C", "N", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"proxy {name} must be a positive integer, got {v!r}")
+        if self.batch_size < 2:
+            raise ValueError("proxy batch_size must be at least 2 (nwot and jacov compare images)")
+
+
+def proxy_batch(train: ImageSet, cfg: ProxyConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """The fixed minibatch: (normalised images [B, 3, H, W], labels [B], positions in ``train``)."""
+    if len(train) < cfg.batch_size:
+        raise ValueError(f"the training set has {len(train)} images, fewer than the proxy batch size {cfg.batch_size}")
+    pos = np.sort(np.random.default_rng([cfg.seed, 0x2C]).choice(len(train), size=cfg.batch_size, replace=False))
+    x = normalise_images(train.images[pos], device, channels_last=False)
+    y = torch.as_tensor(train.labels[pos], device=device)
+    return x, y, pos
+
+
+def weighted_layers(net: nn.Module) -> list[nn.Module]:
+    """The layers the gradient proxies sum over: every Conv2d and Linear, in module order."""
+    return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def same_pattern_counts(a: torch.Tensor) -> torch.Tensor:
+    """NASWOT's kernel of one layer: binary codes a [B, F] (0/1) -> float64 [B, B], entry (i, j) = number
+    of units where images i and j agree, ``a a^T + (1-a)(1-a)^T = 2 a a^T - s_i - s_j + F``."""
+    a = a.float()
+    s = a.sum(1, keepdim=True)
+    return (2.0 * (a @ a.T) - s - s.T + a.shape[1]).double()  # exact: integers below 2^24 per layer
+
+
+def jacov_score(jac: torch.Tensor) -> float:
+    """jacob_cov of input gradients jac [B, ...]: ``-sum(log(v + k) + 1/(v + k))``, k = 1e-5, over the
+    eigenvalues v of the images' correlation matrix; NaN when a gradient is constant (undefined)."""
+    j = jac.flatten(1).double().cpu().numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(j)
+    if not np.isfinite(corr).all():
+        return float("nan")
+    v = np.clip(np.linalg.eigvalsh(corr), 0.0, None)  # symmetric; clip rounding below zero
+    k = 1e-5
+    return float(-np.sum(np.log(v + k) + 1.0 / (v + k)))
+
+
+def snip_gradnorm(net: nn.Module) -> tuple[float, float]:
+    """(snip, grad_norm) from the loss gradients already in ``net``: ``sum |w * g|`` and ``sum_l ||g_l||``."""
+    layers = [m for m in weighted_layers(net) if m.weight.grad is not None]
+    snip = sum(float((m.weight.grad * m.weight.detach()).abs().sum()) for m in layers)
+    grad_norm = sum(float(m.weight.grad.norm()) for m in layers)
+    return float(snip), float(grad_norm)
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def log_synflow(net: nn.Module, input_shape: Sequence[int], run: Callable[[torch.Tensor], torch.Tensor]) -> float:
+    """log of synflow: ``|w|`` weights (in place: ``net`` is spent), BN removed, float64, all-ones input
+    of ``input_shape`` through ``run``; ``log sum |w * dR/dw|`` over :func:`weighted_layers`, R = sum of
+    outputs.  -inf when nothing reaches the output."""
+    with torch.no_grad():
+        for p in net.parameters():
+            p.abs_()
+    for m in net.modules():
+        if isinstance(m, _BatchNorm):
+            m.forward = _identity  # type: ignore[method-assign]
+    net.double()
+    net.zero_grad(set_to_none=True)
+    p = next(net.parameters())
+    run(torch.ones(tuple(input_shape), dtype=torch.float64, device=p.device)).sum().backward()
+    total = sum(float((m.weight.detach() * m.weight.grad).abs().sum()) for m in weighted_layers(net) if m.weight.grad is not None)
+    return math.log(total) if total > 0 else float("-inf")
+
+
+def score_proxies(arch: Arch, x: torch.Tensor, y: torch.Tensor, cfg: ProxyConfig, num_classes: int = 10) -> tuple[float, ...]:
+    """The proxies of ``arch`` (in :data:`PROXIES` order) on the minibatch ``x`` [B, 3, H, W], ``y`` [B].
+
+    One forward pass (ReLU hooks for nwot) serves nwot, jacov (input gradient) and snip/grad_norm (loss
+    gradient); synflow then spends the same network.
+    """
+    net = StandaloneNet(arch, cfg.C, cfg.N, num_classes, bn_affine=True, track_running_stats=True, seed=cfg.seed)
+    net = net.to(x.device).train()
+    B = x.shape[0]
+    K = torch.zeros(B, B, dtype=torch.float64, device=x.device)
+
+    def count(_m: nn.Module, inp: tuple[torch.Tensor, ...], _out: torch.Tensor) -> None:
+        K.add_(same_pattern_counts(inp[0].detach().flatten(1) > 0))
+
+    hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, nn.ReLU)]
+    xin = x.clone().requires_grad_(True)
+    logits = net(xin, all_edges=True)
+    for h in hooks:
+        h.remove()
+    nwot = float(torch.linalg.slogdet(K)[1])
+    (jac,) = torch.autograd.grad(logits.sum(), xin, retain_graph=True)
+    jacov = jacov_score(jac)
+    net.zero_grad(set_to_none=True)
+    nn.functional.cross_entropy(logits, y).backward()
+    snip, grad_norm = snip_gradnorm(net)
+    synflow = log_synflow(net, (1, *x.shape[1:]), lambda t: net(t, all_edges=True))
+    return nwot, synflow, jacov, snip, grad_norm
+
+
+def load_proxy_images(source: str = "auto", root: str | None = None, *, progress: bool = True) -> tuple[ImageSet, str]:
+    """(training images, resolved source name): the NB201 train half of CIFAR-10 (``"cifar10"``),
+    synthetic images (``"synthetic"``), or whichever is found (``"auto"``)."""
+    cfg = resolve_source(SupernetConfig().replace(data={"source": source, "root": root}))
+    return load_images(cfg, progress=progress)["train"], cfg.data.source
+
+
+def _key(cfg: ProxyConfig, batch_files: Sequence[str]) -> str:
+    blob = json.dumps([dataclasses.asdict(cfg), list(batch_files), torch.__version__], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def compute_proxies(
+    archs: Sequence[Arch | str | int] | None,
+    train: ImageSet,
+    out: str | Path,
+    cfg: ProxyConfig = ProxyConfig(),
+    *,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    source: str = "",
+) -> pd.DataFrame | None:
+    """Proxies of ``archs`` (None = all 15,625) on a minibatch of ``train``; write ``out`` and ``out.json``.
+
+    Each isomorphism class is scored once (its canonical member) and copied to every member; classes
+    already in ``<out>.partial-<key>`` are reused, so an interrupted run resumes.  Under torchrun the
+    classes are sharded and ranks other than 0 return None.  ``source`` names the images in the sidecar.
+    """
+    t0 = time.perf_counter()
+    out = Path(out)
+    dev = torch.device(device)
+    arch_list = list(all_archs()) if archs is None else parse_many(archs)
+    if not arch_list:
+        raise ValueError("no architectures to score")
+    num_classes = len(train.classes)
+    x, y, pos = proxy_batch(train, cfg, dev)
+    batch_files = [str(f) for f in train.files[pos]]
+    key = _key(cfg, batch_files)
+    reps = representatives(arch_list, canonical=True)
+    done = score_classes(
+        reps, lambda a: score_proxies(a, x, y, cfg, num_classes), out, key, len(PROXIES),
+        desc="zero-cost proxies", progress=progress, device_type=dev.type,
+    )
+    if done is None:
+        return None
+    ids, deg = iso_ids(), degenerate_mask()
+    nan = (float("nan"),) * len(PROXIES)
+    rows = [
+        (a.index, a.to_str(), *(nan if deg[a.index] else done[int(ids[a.index])]), int(ids[a.index]), bool(deg[a.index]))
+        for a in arch_list
+    ]
+    df = pd.DataFrame(rows, columns=list(PROXY_COLUMNS))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp" + "".join(out.suffixes[-2:]))
+    df.to_csv(tmp, index=False)
+    tmp.replace(out)
+    sidecar: dict[str, Any] = {
+        "proxies": list(PROXIES),
+        "config": dataclasses.asdict(cfg),
+        "images": source,
+        "batch_files": batch_files,
+        "architectures": len(df),
+        "classes_scored": len(reps),
+        "degenerate": int(df["degenerate"].sum()),
+        "torch": torch.__version__,
+        "device": str(dev),
+        "threads": torch.get_num_threads(),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    Path(str(out) + ".json").write_text(json.dumps(sidecar, indent=2))
+    remove_partials(out, key)
+    return df

@@ -1,0 +1,137 @@
+"""Zero-cost proxies: each definition against a hand computation, determinism, class sharing, resume, CLI."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+import supernet.proxies as P
+from supernet.datasets import synthetic_images
+from supernet.space import degenerate_mask, iso_ids, parse_arch
+
+TINY = P.ProxyConfig(C=4, N=1, batch_size=8, seed=0)
+
+
+def test_same_pattern_counts_by_hand() -> None:
+    # image 0 codes 1,0,1 and image 1 codes 1,1,0: they agree on unit 0 only; each agrees with itself on 3
+    K = P.same_pattern_counts(torch.tensor([[1, 0, 1], [1, 1, 0]], dtype=torch.bool))
+    assert K.dtype == torch.float64
+    assert K.tolist() == [[3.0, 1.0], [1.0, 3.0]]
+    # nwot of that kernel: log det [[3,1],[1,3]] = log 8
+    assert float(torch.linalg.slogdet(K)[1]) == pytest.approx(math.log(8.0))
+
+
+def test_jacov_by_hand() -> None:
+    # two gradients with correlation -1: correlation matrix [[1,-1],[-1,1]], eigenvalues 0 and 2
+    k = 1e-5
+    expected = -((math.log(0 + k) + 1 / (0 + k)) + (math.log(2 + k) + 1 / (2 + k)))
+    got = P.jacov_score(torch.tensor([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]))
+    assert got == pytest.approx(expected, rel=1e-6)
+    # a constant gradient has no correlation: undefined, not a number
+    assert math.isnan(P.jacov_score(torch.tensor([[1.0, 1.0, 1.0], [3.0, 2.0, 1.0]])))
+
+
+def test_snip_and_grad_norm_by_hand() -> None:
+    lin = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[2.0, -1.0]]))
+    lin(torch.tensor([[1.0, 1.0]])).sum().backward()  # dL/dw = x = [1, 1]
+    snip, grad_norm = P.snip_gradnorm(lin)
+    assert snip == pytest.approx(3.0)  # |2*1| + |-1*1|
+    assert grad_norm == pytest.approx(math.sqrt(2.0))
+
+
+def test_synflow_by_hand() -> None:
+    net = nn.Sequential(nn.Linear(2, 2, bias=False), nn.ReLU(), nn.Linear(2, 1, bias=False), nn.BatchNorm1d(1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, -2.0], [0.0, 3.0]]))
+        net[2].weight.copy_(torch.tensor([[-1.0, 2.0]]))
+    # |W1| = [[1,2],[0,3]], |W2| = [1,2], input ones: h = [3,3], R = 1*3 + 2*3 = 9 (BN removed)
+    # dR/dW2 = h -> |W2 * g| = 3 + 6 = 9; dR/dW1[i, j] = |W2|[i] -> 1*1 + 2*1 + 0*2 + 3*2 = 9; total 18
+    assert P.log_synflow(net, (1, 2), net) == pytest.approx(math.log(18.0))
+
+
+@pytest.fixture(scope="module")
+def images():
+    return synthetic_images(64, num_classes=10, image_size=16, seed=0)
+
+
+def test_scores_depend_only_on_class_and_seed(images, tmp_path) -> None:
+    a = P.compute_proxies([3, 117, 180], images, tmp_path / "a.csv", TINY, progress=False)
+    b = P.compute_proxies([180, 5000, 117], images, tmp_path / "b.csv", TINY, progress=False)
+    ai, bi = a.set_index("index"), b.set_index("index")
+    for i in (117, 180):
+        assert ai.loc[i, list(P.PROXIES)].tolist() == bi.loc[i, list(P.PROXIES)].tolist()
+    assert list(a.columns) == list(P.PROXY_COLUMNS)
+    other = P.compute_proxies([117], images, tmp_path / "c.csv", P.ProxyConfig(C=4, N=1, batch_size=8, seed=1), progress=False)
+    assert other[list(P.PROXIES)].iloc[0].tolist() != ai.loc[117, list(P.PROXIES)].tolist()
+
+
+def test_isomorphic_members_share_and_degenerate_is_nan(images, tmp_path) -> None:
+    ids, deg = iso_ids(), degenerate_mask()
+    c = ids[~deg][np.argmax(np.bincount(ids[~deg]))]  # a class with several members
+    members = np.flatnonzero(ids == c)[:3]
+    d = int(np.flatnonzero(deg)[0])
+    df = P.compute_proxies([*members.tolist(), d], images, tmp_path / "p.csv", TINY, progress=False)
+    vals = df[list(P.PROXIES)].to_numpy()
+    assert len(members) >= 2 and (vals[: len(members)] == vals[0]).all()
+    assert df["degenerate"].tolist()[-1] and np.isnan(vals[-1]).all()
+    assert np.isfinite(vals[: len(members)]).all()
+
+
+def test_interrupted_run_resumes_without_recomputing(images, tmp_path, monkeypatch) -> None:
+    archs = [117, 180, 213, 229]
+    want = P.compute_proxies(archs, images, tmp_path / "ref.csv", TINY, progress=False)
+    calls: list[int] = []
+    real = P.score_proxies
+
+    def flaky(arch, *a, **k):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(arch.index)
+        return real(arch, *a, **k)
+
+    monkeypatch.setattr(P, "score_proxies", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        P.compute_proxies(archs, images, tmp_path / "p.csv", TINY, progress=False)
+    assert not (tmp_path / "p.csv").exists() and list(tmp_path.glob("p.csv.partial-*"))
+    done_first = list(calls)
+    calls.clear()
+    monkeypatch.setattr(P, "score_proxies", lambda arch, *a, **k: (calls.append(arch.index), real(arch, *a, **k))[1])
+    got = P.compute_proxies(archs, images, tmp_path / "p.csv", TINY, progress=False)
+    assert set(calls).isdisjoint(done_first) and len(calls) == len(archs) - len(done_first)
+    pd.testing.assert_frame_equal(got, want)
+    assert not list(tmp_path.glob("p.csv.partial-*"))
+
+
+def test_config_and_batch_errors(images) -> None:
+    with pytest.raises(ValueError, match="batch_size must be at least 2"):
+        P.ProxyConfig(batch_size=1)
+    with pytest.raises(ValueError, match="C must be a positive integer"):
+        P.ProxyConfig(C=0)
+    with pytest.raises(ValueError, match="fewer than the proxy batch size"):
+        P.proxy_batch(images, P.ProxyConfig(batch_size=100), torch.device("cpu"))
+
+
+def test_cli_writes_table_and_reproduces_rows(tmp_path, capsys) -> None:
+    from predictor.cli import main
+
+    common = ["--data", "synthetic", "--C", "4", "--N", "1", "--batch-size", "8", "--no-progress"]
+    assert main(["proxies", "--out", str(tmp_path / "a.csv.gz"), "--sample", "6", "--seed", "3", *common]) == 0
+    assert "wrote 6 architectures" in capsys.readouterr().out
+    a = pd.read_csv(tmp_path / "a.csv.gz")
+    pd.DataFrame({"index": [*a["index"].iloc[[4, 1]], 7]}).to_csv(tmp_path / "list.csv", index=False)
+    assert main(["proxies", "--out", str(tmp_path / "b.csv"), "--archs", str(tmp_path / "list.csv"), "--json", *common]) == 0
+    assert '"architectures": 3' in capsys.readouterr().out
+    b = pd.read_csv(tmp_path / "b.csv")
+    both = a.merge(b, on="index", suffixes=("_a", "_b"))
+    assert len(both) == 2
+    for name in P.PROXIES:  # any shared architecture has the same scores in both runs
+        assert np.allclose(both[f"{name}_a"], both[f"{name}_b"], equal_nan=True)
+    assert main(["proxies", "--out", str(tmp_path / "c.csv"), "--sample", "0", *common]) == 2
+    assert "--sample must be a positive" in capsys.readouterr().err
