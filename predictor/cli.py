@@ -324,8 +324,25 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from predictor.table import fit_table, read_ws, sample_ws
 
-    ws = sample_ws(read_ws(args.ws), args.sample, args.sample_seed) if args.sample else args.ws
-    table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks)
+    if args.ws is None and not args.proxies:
+        raise UserError("give --ws (weight-sharing scores) and/or --proxies (signal tables) to fit on")
+    if args.sample is not None and args.sample < 1:
+        raise UserError(f"--sample must be a positive number of rows, got {args.sample}")
+    if args.ws is None:
+        ws = None
+    else:
+        ws = sample_ws(read_ws(args.ws), args.sample, args.sample_seed) if args.sample else args.ws
+    weights = {}
+    for item in args.weight or []:
+        name, sep, val = item.partition("=")
+        try:
+            weights[name.strip()] = float(val)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise UserError(f"--weight takes NAME=VALUE (e.g. ws=2 or jacov=0), got {item!r}")
+    table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks,
+                      proxies=args.proxies or None, fusion_weights=weights or None, costs=not args.no_params)
     path = table.save(args.out)
     m = table.meta
     best = table.top(1).iloc[0]
@@ -335,7 +352,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     _emit(
         args,
         payload,
-        f"fitted {m.get('model')} on {m.get('n_ws')} architectures"
+        (f"fused {', '.join(m['signals'])} (completed by {m.get('completion_model')}: "
+         f"{', '.join(m['completed_signals']) or 'none'}) with {m.get('n_ws')} weight-sharing scores"
+         if m.get("model") == "fusion" else f"fitted {m.get('model')} on {m.get('n_ws')} architectures")
         + (f" + {m.get('n_landmarks')} landmarks" if m.get("n_landmarks") else "")
         + f" in {m.get('fit_seconds')} s; wrote all 15,625 to {path}\n"
         f"  predicted best: #{int(best['index'])} {best['arch_str']} ({best['pred_acc']:.2f})",
@@ -643,7 +662,13 @@ def build_parser() -> argparse.ArgumentParser:
         "table (index, arch_str, iso_id, pred_acc, pred_std, ws_acc, params_m, flops_m, hardware columns) "
         "with a JSON sidecar.",
     )
-    p.add_argument("--ws", required=True, help="weight-sharing CSV (index/arch_str, ws_acc)")
+    p.add_argument("--ws", default=None, help="weight-sharing CSV (index/arch_str, ws_acc)")
+    p.add_argument("--proxies", action="append", default=None, metavar="P.csv.gz",
+                   help="signal table (e.g. `nasgcn proxies` output; all or some architectures) to fuse with the "
+                        "weight-sharing scores; repeat for several. Without --ws: a proxies-only fusion")
+    p.add_argument("--weight", action="append", default=None, metavar="NAME=W",
+                   help="fusion weight of one signal (ws, params, a proxy column; default 1, 0 drops it)")
+    p.add_argument("--no-params", action="store_true", help="fusion: leave the parameter count out of the signals")
     p.add_argument("--out", required=True, help="lookup table CSV(.gz)")
     p.add_argument("--model", default="gcn", choices=["gcn", "ridge", "gbr", "mlp"], help="predictor (default gcn)")
     p.add_argument("--seed", type=int, default=0, help="random_state of the predictor")

@@ -12,6 +12,10 @@ Config: one TOML file with the supernet sections (``[data] [model] [train] [samp
   ``truth`` (``"auto"``: the data root's truth table when present; a path; or ``"none"``), ``dataset``;
 * ``[predictor]``: ``model`` (gcn, ridge, gbr, mlp), ``seed``, ``landmarks`` (optional CSV with
   ``index``/``arch_str`` and ``true_acc``);
+* ``[proxies]``: ``archs`` (``"sample"``: the architectures the supernet scored; ``"all"``; ``"none"``:
+  no proxies, a plain weight-sharing table; or a number to draw), ``table`` (a precomputed proxy table
+  to use instead, e.g. ``benchmarks/results/proxies_cifar10.csv.gz``), ``C``, ``N``, ``batch_size``,
+  ``seed`` (:class:`supernet.proxies.ProxyConfig`); the table stage fuses them with the scores;
 * ``[hardware]``: ``table`` (``"auto"``: the data root's latency table when present; a path; ``"none"``);
 * ``[search]``: ``top`` and ``sets``, a table of named constraint lists, e.g.
   ``sets = { unconstrained = [], small = ["params_m<=0.5"], pi4 = ["hwnb_c10_raspi4_latency_ms<=15"] }``.
@@ -40,7 +44,7 @@ __all__ = ["RunConfig", "load_run_config", "run_pipeline", "STAGES"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("supernet", "ws", "table", "search", "evaluate", "report")
+STAGES = ("supernet", "ws", "proxies", "table", "search", "evaluate", "report")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,16 @@ class PredictorSection:
     model: str = "gcn"
     seed: int = 0
     landmarks: str | None = None
+
+
+@dataclass(frozen=True)
+class ProxiesSection:
+    archs: str | int = "sample"
+    table: str | None = None
+    C: int = 16
+    N: int = 5
+    batch_size: int = 32
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,17 +91,19 @@ class RunConfig:
     supernet: SupernetConfig
     run: RunSection = field(default_factory=RunSection)
     predictor: PredictorSection = field(default_factory=PredictorSection)
+    proxies: ProxiesSection = field(default_factory=ProxiesSection)
     hardware: HardwareSection = field(default_factory=HardwareSection)
     search: SearchSection = field(default_factory=SearchSection)
 
     def to_dict(self) -> dict[str, Any]:
         d = self.supernet.to_dict()
-        for sec in ("run", "predictor", "hardware", "search"):
+        for sec in ("run", "predictor", "proxies", "hardware", "search"):
             d[sec] = json.loads(json.dumps(dataclasses.asdict(getattr(self, sec))))
         return d
 
 
-_SECTION_CLASSES = {"run": RunSection, "predictor": PredictorSection, "hardware": HardwareSection}
+_SECTION_CLASSES = {"run": RunSection, "predictor": PredictorSection, "proxies": ProxiesSection,
+                    "hardware": HardwareSection}
 
 
 def _section(cls: type, values: dict[str, Any], name: str, where: str) -> Any:
@@ -115,7 +131,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     kw["search"] = SearchSection(top=int(s.get("top", 5)), sets=sets)
     if d:
         raise ValueError(f"{p}: unknown section(s) {sorted(d)}; known: data, model, train, sampling, landmarks, eval, "
-                         f"run, predictor, hardware, search")
+                         f"run, predictor, proxies, hardware, search")
     return RunConfig(supernet=supernet, **kw)
 
 
@@ -217,17 +233,50 @@ def run_pipeline(
 
     stage("ws", k_ws, [ws_path], do_ws)
 
-    # 3. predictor and lookup table
+    # 3. zero-cost proxies (of the scored sample, of all, or a given table)
+    px = cfg.proxies
+    prox_path: Path | None = None
+    if px.table:
+        prox_path = _optional_file(px.table)
+        status["proxies"] = f"given table {prox_path}"
+    elif str(px.archs).lower() != "none":
+        from supernet.proxies import ProxyConfig, compute_proxies, load_proxy_images
+
+        prox_path = run / "proxies.csv.gz"
+        pcfg = ProxyConfig(C=px.C, N=px.N, batch_size=px.batch_size, seed=px.seed)
+        which = str(px.archs).lower()
+        if which not in ("sample", "all") and not which.isdigit():
+            raise ValueError(f"[proxies] archs must be 'sample', 'all', 'none' or a number, got {px.archs!r}")
+        k_px = _key(dataclasses.asdict(pcfg), sn_dict["data"], which, file_sha(ws_path) if which == "sample" else None)
+
+        def do_proxies() -> dict[str, Any]:
+            if which == "sample":
+                archs = pd.read_csv(ws_path)["index"].tolist()
+            elif which == "all":
+                archs = None
+            else:
+                archs = sample_archs(int(which), seed=r.seed)
+            train, source = load_proxy_images(sn.data.source, sn.data.root, progress=progress)
+            df = compute_proxies(archs, train, prox_path, pcfg, progress=progress, source=source)
+            return {"architectures": len(df), "images": source}
+
+        stage("proxies", k_px, [prox_path], do_proxies)
+    else:
+        status["proxies"] = "none"
+
+    # 4. predictor and lookup table
     from .table import LookupTable, fit_table
 
     table_path = run / "table.csv.gz"
     hw = _optional_file(cfg.hardware.table, data_path("nb201", "nb201_hw_latency.csv.gz"))
     lm = _optional_file(cfg.predictor.landmarks)
     p = cfg.predictor
-    k_tab = _key(file_sha(ws_path), dataclasses.asdict(p), hw and file_sha(hw), lm and file_sha(lm))
+    k_tab = _key(file_sha(ws_path), dataclasses.asdict(p), hw and file_sha(hw), lm and file_sha(lm),
+                 prox_path and file_sha(prox_path))
 
     def do_table() -> dict[str, Any]:
-        t = fit_table(ws_path, model=p.model, seed=p.seed, hardware=hw, landmarks=lm)
+        t = fit_table(ws_path, model=p.model, seed=p.seed, hardware=hw, landmarks=lm,
+                      proxies=[prox_path] if prox_path else None)
         t.save(table_path)
         return {"model": p.model, "hardware": str(hw) if hw else None, "landmarks": str(lm) if lm else None,
                 "fit_seconds": t.meta.get("fit_seconds")}
@@ -235,7 +284,7 @@ def run_pipeline(
     stage("table", k_tab, [table_path], do_table)
     table = LookupTable.load(table_path)
 
-    # 4. constrained search
+    # 5. constrained search
     search_path = run / "search.json"
     k_search = _key(file_sha(table_path), dataclasses.asdict(cfg.search))
 
@@ -244,7 +293,7 @@ def run_pipeline(
 
     stage("search", k_search, [search_path], do_search)
 
-    # 5. evaluation against the truth, when there is one
+    # 6. evaluation against the truth, when there is one
     truth = _optional_file(r.truth, data_path("nb201", "nb201_truth.csv.gz"))
     eval_path = run / "evaluation.json"
     if truth is not None:
@@ -261,7 +310,7 @@ def run_pipeline(
         if eval_path.exists():
             eval_path.unlink()
 
-    # 6. report (cheap: always rewritten)
+    # 7. report (cheap: always rewritten)
     from .report import write_report
 
     note("report", "running")

@@ -28,6 +28,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from supernet.hashing import file_digest
 from supernet.space import (
@@ -38,6 +39,7 @@ from supernet.space import (
     ArchError,
     all_archs,
     codes_to_indices,
+    degenerate_mask,
     iso_ids,
     parse_arch,
 )
@@ -61,6 +63,8 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "index", "arch_str", "iso_id", "pred_acc", "pred_std", "ws_acc", "params_m", "flops_m",
 )
 """The fixed columns of a lookup table, in file order (hardware columns follow)."""
+SIGNAL_PREFIX = "sig_"
+"""Prefix of a fused table's per-signal columns."""
 FORMAT = "nasgcn-lookup-table"
 FORMAT_VERSION = 1
 
@@ -176,8 +180,14 @@ class LookupTable:
 
     @property
     def hardware_columns(self) -> list[str]:
-        """Columns after the fixed ones (hardware, in file order)."""
-        return [c for c in self.df.columns if c not in TABLE_COLUMNS]
+        """Columns after the fixed ones that are not fused signals (hardware, in file order)."""
+        return [c for c in self.df.columns if c not in TABLE_COLUMNS and not c.startswith(SIGNAL_PREFIX)]
+
+    @property
+    def signal_columns(self) -> list[str]:
+        """The fused table's per-signal columns (``sig_<name>``: that signal's normal score, completed by
+        its own GCN fit where the signal was not measured)."""
+        return [c for c in self.df.columns if c.startswith(SIGNAL_PREFIX)]
 
     # ------------------------------------------------------------------ queries
     def query(self, archs: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -307,13 +317,107 @@ def build_table(
     )
     if hardware is not None:
         cols = [c for c in hardware.columns if c not in ("index", "arch_str")]
-        clash = [c for c in cols if c in TABLE_COLUMNS]
+        clash = [c for c in cols if c in TABLE_COLUMNS or c.startswith(SIGNAL_PREFIX)]
         if clash:
             raise ValueError(f"hardware table column(s) {clash} clash with the lookup table's own columns")
         hw = np.full((NUM_ARCHS, len(cols)), np.nan)
         hw[hardware["index"].to_numpy(dtype=np.int64)] = hardware[cols].to_numpy(dtype=np.float64)
         df = pd.concat([df, pd.DataFrame(hw, columns=cols)], axis=1)
     return LookupTable(df, dict(meta or {}))
+
+
+def _fit_fused(
+    ws_df: pd.DataFrame | None,
+    proxies: Any,
+    inputs: dict[str, Any],
+    model: str | BasePredictor,
+    seed: int,
+    hw_df: pd.DataFrame | None,
+    lm: tuple[np.ndarray, np.ndarray] | None,
+    model_params: Mapping[str, Any] | None,
+    weights: Mapping[str, float] | None,
+    costs: bool,
+) -> LookupTable:
+    """The fused table (see :func:`fit_table`); ``pred_acc`` is on the weight-sharing accuracy scale
+    (the fused ranking mapped onto the sampled ws_acc quantiles), the true-accuracy scale with
+    landmarks, or a normal score when there is neither."""
+    from .fusion import FusionPredictor, read_signal_table
+
+    if not isinstance(model, str):
+        raise ValueError("a fused table completes signals with a model given by name (gcn, ridge, gbr, mlp)")
+    tables = list(proxies) if isinstance(proxies, (list, tuple)) else [proxies]
+    frames: list[pd.DataFrame] = []
+    if ws_df is not None:
+        w = np.full(NUM_ARCHS, np.nan)
+        w[ws_df["index"].to_numpy(dtype=np.int64)] = ws_df["ws_acc"].to_numpy(dtype=np.float64)
+        frames.append(pd.DataFrame({"ws": w}))
+    inputs["proxies"] = []
+    for k, t in enumerate(tables):
+        if isinstance(t, pd.DataFrame):
+            f = read_signal_table(t, name=f"proxy table {k + 1}")
+            inputs["proxies"].append({"path": None, "sha256_rows": _frame_hash(t)})
+        else:
+            f = read_signal_table(t, name=f"proxy table {t}")
+            inputs["proxies"].append({"path": str(t), "sha256": file_digest(t)})
+        clash = [c for c in f.columns if any(c in g.columns for g in frames)]
+        if clash:
+            raise ValueError(f"signal(s) {clash} appear in more than one input table; rename or drop one")
+        frames.append(f)
+    if costs:
+        frames.append(pd.DataFrame({"params": G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]}))
+    signals = pd.concat(frames, axis=1)
+    est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed)
+    log.info("fusing %s%s", list(signals.columns), f" with {lm[0].size} landmarks" if lm else "")
+    est.fit(signals, landmarks=lm)
+    score = est.score_space()
+    deg = np.isinf(score)
+    if lm is not None:
+        pred, scale = np.where(deg, 10.0, score), "true accuracy (landmark-fitted fusion)"
+    elif ws_df is not None:
+        q = np.sort(ws_df["ws_acc"].to_numpy(dtype=np.float64)[~degenerate_mask()[ws_df["index"].to_numpy()]])
+        r = (rankdata(score[~deg]) - 0.5) / (~deg).sum()
+        pred = np.full(NUM_ARCHS, 10.0)
+        pred[~deg] = np.quantile(q, r)
+        scale = "weight-sharing accuracy (fused ranking mapped onto the sampled ws_acc quantiles)"
+    else:
+        pred = np.where(deg, np.nanmin(score[~deg]) - 1.0, score)
+        scale = "normal score (no accuracy input)"
+    table = build_table(_Fixed(pred), ws_df, hw_df)
+    sig = est.signal_scores_.add_prefix(SIGNAL_PREFIX)
+    df = pd.concat([table.df[list(TABLE_COLUMNS)], sig, table.df[table.hardware_columns]], axis=1)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": "fusion",
+        "estimator": "FusionPredictor",
+        "completion_model": model,
+        "params": {k: _jsonable(v) for k, v in (model_params or {}).items()},
+        "signals": list(est.weights_),
+        "weights": est.weights_,
+        "completed_signals": est.completed_,
+        "landmark_coefficients": est.coef_,
+        "seed": seed,
+        "n_ws": 0 if ws_df is None else int(len(ws_df)),
+        "n_landmarks": 0 if lm is None else int(lm[0].size),
+        "landmark_indices": None if lm is None else [int(i) for i in lm[0]],
+        "pred_acc_scale": scale,
+        "pred_std": "not estimated for fused tables (NaN)",
+        "fit_seconds": round(float(est.fit_seconds_), 3),
+        "inputs": inputs,
+        "columns": list(df.columns),
+    }
+    return LookupTable(df, meta)
+
+
+class _Fixed:
+    """A stand-in predictor holding precomputed whole-space predictions (for :func:`build_table`)."""
+
+    def __init__(self, pred: np.ndarray) -> None:
+        self.pred = pred
+
+    def predict_space(self) -> np.ndarray:
+        return self.pred
 
 
 def _jsonable(v: Any) -> Any:
@@ -333,8 +437,17 @@ def fit_table(
     hardware: pd.DataFrame | str | os.PathLike[str] | None = None,
     landmarks: pd.DataFrame | str | os.PathLike[str] | None = None,
     model_params: Mapping[str, Any] | None = None,
+    proxies: Sequence[pd.DataFrame | str | os.PathLike[str]] | pd.DataFrame | str | os.PathLike[str] | None = None,
+    fusion_weights: Mapping[str, float] | None = None,
+    costs: bool = True,
 ) -> LookupTable:
     """Fit ``model`` on every row of ``ws`` and tabulate the whole space.
+
+    With ``proxies`` (one or more signal tables, e.g. ``nasgcn proxies`` output, for all or some
+    architectures) the table is FUSED (:class:`predictor.fusion.FusionPredictor`): the weight-sharing
+    scores (completed by ``model`` over the cell graphs), every proxy column and, with ``costs``, the
+    parameter count become normal scores averaged with ``fusion_weights`` (signal name -> weight);
+    ``ws`` may then be None (proxies-only fusion).
 
     ``ws``: a path or a DataFrame with ``index`` and/or ``arch_str`` and ``ws_acc`` (percent; NaN rows
     dropped).  ``model``: ``gcn | ridge | gbr | mlp`` (then ``model_params`` override the defaults) or
@@ -347,7 +460,11 @@ def fit_table(
     from .benchmark import align_to_space, load_hardware, read_arch_table, validate_hardware
 
     inputs: dict[str, Any] = {}
-    if isinstance(ws, pd.DataFrame):
+    if ws is None:
+        if proxies is None:
+            raise ValueError("nothing to fit: give weight-sharing scores (ws) and/or proxy tables")
+        ws_df = None
+    elif isinstance(ws, pd.DataFrame):
         ws_df = _clean_ws(_aligned(ws, "weight-sharing table"), "weight-sharing table")
         inputs["ws"] = {"path": None, "sha256_rows": _frame_hash(ws_df[["index", "ws_acc"]])}
     else:
@@ -375,6 +492,8 @@ def fit_table(
             lm_df = read_arch_table(landmarks, required=["true_acc"], name=f"landmark table {landmarks}")
             inputs["landmarks"] = {"path": str(landmarks), "sha256": file_digest(landmarks)}
         lm = (lm_df["index"].to_numpy(dtype=np.int64), lm_df["true_acc"].to_numpy(dtype=np.float64))
+    if proxies is not None:
+        return _fit_fused(ws_df, proxies, inputs, model, seed, hw_df, lm, model_params, fusion_weights, costs)
 
     if isinstance(model, str):
         name = model

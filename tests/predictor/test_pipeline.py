@@ -46,6 +46,12 @@ truth = "{truth}"
 [predictor]
 model = "{model}"
 
+[proxies]
+archs = "sample"
+C = 4
+N = 1
+batch_size = 8
+
 [hardware]
 table = "none"
 
@@ -64,9 +70,13 @@ def _cfg(tmp: Path, *, epochs: int = 1, sample: int = 24, truth: str = "none", m
 def test_stages_run_once_then_skip_and_rerun_only_what_changed(tmp_path: Path) -> None:
     run = tmp_path / "run"
     s1 = run_pipeline(load_run_config(_cfg(tmp_path)), run, progress=False)
-    assert [s1[k] for k in ("supernet", "ws", "table", "search")] == ["ran"] * 4
+    assert [s1[k] for k in ("supernet", "ws", "proxies", "table", "search")] == ["ran"] * 5
     assert s1["evaluate"] == "no truth table" and s1["data_source"] == "synthetic"
-    for f in ("ws.csv", "table.csv.gz", "search.json", "report.md", "training_curve.png", "stages.json"):
+    side = json.loads((run / "table.json").read_text())
+    assert side["model"] == "fusion" and side["completion_model"] == "ridge"
+    assert side["signals"] == ["ws", "nwot", "synflow", "jacov", "snip", "grad_norm", "params"]
+    assert len(pd.read_csv(run / "proxies.csv.gz")) == 24
+    for f in ("ws.csv", "proxies.csv.gz", "table.csv.gz", "search.json", "report.md", "training_curve.png", "stages.json"):
         assert (run / f).exists(), f
     search = json.loads((run / "search.json").read_text())
     assert len(search["unconstrained"]["top"]) == 2
@@ -76,14 +86,14 @@ def test_stages_run_once_then_skip_and_rerun_only_what_changed(tmp_path: Path) -
     assert "SYNTHETIC" in report and "no ranking evaluation" in report
 
     s2 = run_pipeline(load_run_config(_cfg(tmp_path)), run, progress=False)
-    assert [s2[k] for k in ("supernet", "ws", "table", "search")] == ["skipped"] * 4
+    assert [s2[k] for k in ("supernet", "ws", "proxies", "table", "search")] == ["skipped"] * 5
 
     s3 = run_pipeline(load_run_config(_cfg(tmp_path, model="gbr")), run, progress=False)
-    assert [s3[k] for k in ("supernet", "ws", "table", "search")] == ["skipped", "skipped", "ran", "ran"]
+    assert [s3[k] for k in ("supernet", "ws", "proxies", "table", "search")] == ["skipped", "skipped", "skipped", "ran", "ran"]
     assert json.loads((run / "stages.json").read_text())["table"]["model"] == "gbr"
 
     s4 = run_pipeline(load_run_config(_cfg(tmp_path, model="gbr", sample=30)), run, progress=False)
-    assert [s4[k] for k in ("supernet", "ws", "table")] == ["skipped", "ran", "ran"]
+    assert [s4[k] for k in ("supernet", "ws", "proxies", "table")] == ["skipped", "ran", "ran", "ran"]
     assert len(pd.read_csv(run / "ws.csv")) == 30
 
 

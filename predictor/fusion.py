@@ -1,0 +1,197 @@
+"""Fusion of several signals of architecture quality into one lookup-table score.
+
+A signal is one value per architecture, known for all of the space (zero-cost proxies, params, FLOPs)
+or for some of it (weight-sharing scores of a sample, proxies of a sample).  Each signal becomes a
+normal score over the non-degenerate cells (Gaussian transform of its ranks: scale-free, so accuracy
+points, log-synflow and parameter counts can be averaged); a signal known for only part of the space is
+first completed by a GCN fitted to it over the cell graphs (its own column in the table shows the
+completed signal).  The fused score is the weighted mean of the normal scores.  With landmarks
+(architectures of known true accuracy) a non-negative ridge on the signals' normal scores, chosen by
+leave-one-out, maps them to the true accuracy instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import Ridge
+
+from supernet.space import NUM_ARCHS, degenerate_mask
+
+from .benchmark import BenchmarkError, read_arch_table
+from .models import make_model
+
+__all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "read_signal_table", "NON_SIGNAL_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WEIGHTS: dict[str, float] = {}
+"""Signal weights when none are given (signals not named here weigh 1)."""
+
+
+def normal_scores(values: np.ndarray) -> np.ndarray:
+    """float64[15625]: Gaussian rank transform of ``values`` over the non-degenerate cells where it is
+    finite (``ndtri((rank - 0.5) / n)``, ties averaged); NaN elsewhere."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (NUM_ARCHS,):
+        raise ValueError(f"a signal needs one value per architecture ({NUM_ARCHS}), got shape {v.shape}")
+    out = np.full(NUM_ARCHS, np.nan)
+    m = np.isfinite(v) & ~degenerate_mask()
+    if m.sum():
+        out[m] = ndtri((rankdata(v[m]) - 0.5) / m.sum())
+    return out
+
+
+NON_SIGNAL_COLUMNS = ("index", "arch_str", "iso_id", "degenerate", "measured", "sub")
+"""Columns of a signal table that are keys or bookkeeping, never signals."""
+
+
+def read_signal_table(
+    source: str | os.PathLike[str] | pd.DataFrame, columns: Sequence[str] | None = None, *, name: str | None = None
+) -> pd.DataFrame:
+    """A table of per-architecture signals (e.g. ``nasgcn proxies`` output) as a frame of 15,625 rows in
+    official order, one float column per signal, NaN where the table has no row.
+
+    ``columns``: the signals to take (default: every column but :data:`NON_SIGNAL_COLUMNS`).  Every value
+    of a non-degenerate row must be a finite number (degenerate cells may be NaN: they are never used).
+    """
+    if isinstance(source, pd.DataFrame):
+        from .benchmark import align_to_space
+
+        name = name or "signal table"
+        df = align_to_space(source, name=name, subset=True)
+    else:
+        name = name or f"signal table {source}"
+        df = read_arch_table(source, required=list(columns or ()), name=name)
+    cols = list(columns) if columns is not None else [c for c in df.columns if c not in NON_SIGNAL_COLUMNS]
+    if not cols:
+        raise BenchmarkError(f"{name} has no signal column besides {list(NON_SIGNAL_COLUMNS)}; columns are {list(df.columns)}")
+    out = pd.DataFrame(np.nan, index=np.arange(NUM_ARCHS), columns=cols)
+    idx = df["index"].to_numpy(dtype=np.int64)
+    live = ~degenerate_mask()[idx]
+    for c in cols:
+        v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(v) & live
+        if bad.any():
+            r = int(np.argmax(bad))
+            raise BenchmarkError(
+                f"{name}: column {c!r} is {df[c].iloc[r]!r} at index {idx[r]} (a non-degenerate cell); every "
+                f"signal value must be a finite number: recompute that row or drop it from the table"
+            )
+        out.loc[idx, c] = v
+    return out
+
+
+def _logerr(acc: np.ndarray) -> np.ndarray:
+    return -np.log(np.clip(100.0 - np.asarray(acc, dtype=np.float64), 1e-3, None))
+
+
+def _from_logerr(t: np.ndarray) -> np.ndarray:
+    return 100.0 - np.exp(-np.asarray(t, dtype=np.float64))
+
+
+class FusionPredictor(BaseEstimator):
+    """Weighted mean of signals' normal scores; GCN completion of partial signals; optional landmarks.
+
+    Hyper-parameters: ``weights`` (signal name -> weight, missing names weigh 1; 0 drops a signal),
+    ``completion`` (model name for partial signals, ``gcn`` by default), ``completion_params``
+    (its hyper-parameters), ``landmark_alphas`` (ridge penalties tried by leave-one-out),
+    ``random_state``.
+
+    ``fit(signals, landmarks=None)``: ``signals`` a DataFrame of 15,625 rows in official index order,
+    one column per signal, NaN where unknown.  Learned: ``signal_scores_`` (completed normal scores),
+    ``fused_``, ``weights_``, and with landmarks ``coef_``/``alpha_``.
+    """
+
+    def __init__(
+        self,
+        weights: Mapping[str, float] | None = None,
+        completion: str = "gcn",
+        completion_params: Mapping[str, Any] | None = None,
+        landmark_alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
+        random_state: int | None = 0,
+    ) -> None:
+        self.weights = weights
+        self.completion = completion
+        self.completion_params = completion_params
+        self.landmark_alphas = landmark_alphas
+        self.random_state = random_state
+
+    def _complete(self, name: str, v: np.ndarray) -> tuple[np.ndarray, bool]:
+        """(values for the whole space, completed?) of one signal."""
+        nd = ~degenerate_mask()
+        known = np.isfinite(v) & nd
+        if known.sum() < 2:
+            raise ValueError(f"signal {name!r} has {int(known.sum())} non-degenerate values; need at least 2")
+        if known[nd].all():
+            return v, False
+        est = make_model(self.completion, random_state=self.random_state, **dict(self.completion_params or {}))
+        idx = np.flatnonzero(known)
+        log.info("completing signal %s from %d architectures with %s", name, idx.size, self.completion)
+        est.fit(idx, v[idx])
+        self.completers_[name] = est
+        return est.predict_space(), True
+
+    def fit(self, signals: pd.DataFrame, landmarks: tuple[np.ndarray, np.ndarray] | None = None) -> "FusionPredictor":
+        t0 = time.perf_counter()
+        if len(signals) != NUM_ARCHS or signals.shape[1] == 0:
+            raise ValueError(f"signals must be a frame of {NUM_ARCHS} rows (official order) and >= 1 column, got {signals.shape}")
+        w = {str(c): float((self.weights or {}).get(str(c), DEFAULT_WEIGHTS.get(str(c), 1.0))) for c in signals.columns}
+        w = {c: x for c, x in w.items() if x != 0.0}
+        if not w or any(x < 0 for x in w.values()):
+            raise ValueError(f"signal weights must be >= 0 with at least one positive; got {w}")
+        self.completers_: dict[str, Any] = {}
+        scores, completed = {}, []
+        for c in w:
+            full, was = self._complete(c, signals[c].to_numpy(dtype=np.float64))
+            scores[c] = normal_scores(full)
+            if was:
+                completed.append(c)
+        self.signal_scores_ = pd.DataFrame(scores)
+        self.completed_ = completed
+        self.weights_ = w
+        Z = self.signal_scores_.to_numpy()
+        self.fused_ = Z @ np.array([w[c] for c in w]) / sum(w.values())
+        self.coef_ = None
+        if landmarks is not None:
+            self._fit_landmarks(*landmarks)
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def _fit_landmarks(self, idx: np.ndarray, true_acc: np.ndarray) -> None:
+        idx = np.asarray(idx, dtype=np.int64)
+        keep = ~degenerate_mask()[idx]
+        idx, t = idx[keep], _logerr(np.asarray(true_acc, dtype=np.float64)[keep])
+        if idx.size < 3:
+            raise ValueError(f"need at least 3 non-degenerate landmarks, got {idx.size}")
+        X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])
+        best = (np.inf, None)
+        for a in self.landmark_alphas:  # leave-one-out squared error
+            err = 0.0
+            for i in range(idx.size):
+                m = np.arange(idx.size) != i
+                r = Ridge(alpha=a, positive=True).fit(X[idx[m]], t[m])
+                err += float((r.predict(X[idx[i : i + 1]])[0] - t[i]) ** 2)
+            if err < best[0]:
+                best = (err, a)
+        self.alpha_ = float(best[1])
+        self.ridge_ = Ridge(alpha=self.alpha_, positive=True).fit(X[idx], t)
+        self.coef_ = dict(zip(["fused", *self.signal_scores_.columns], map(float, self.ridge_.coef_)))
+
+    def score_space(self) -> np.ndarray:
+        """float64[15625]: the fused ranking score (true-accuracy percent with landmarks, else a normal
+        score); degenerate cells -inf (they rank last)."""
+        if not hasattr(self, "fused_"):
+            raise RuntimeError("FusionPredictor is not fitted yet: call fit(signals) first")
+        s = self.fused_
+        if self.coef_ is not None:
+            s = _from_logerr(self.ridge_.predict(np.column_stack([self.fused_, self.signal_scores_.to_numpy()])))
+        return np.where(degenerate_mask(), -np.inf, s)
