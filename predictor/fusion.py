@@ -191,7 +191,9 @@ class FusionPredictor(BaseEstimator):
         score); degenerate cells -inf (they rank last)."""
         if not hasattr(self, "fused_"):
             raise RuntimeError("FusionPredictor is not fitted yet: call fit(signals) first")
-        s = self.fused_
+        deg = degenerate_mask()
+        s = self.fused_.copy()
         if self.coef_ is not None:
-            s = _from_logerr(self.ridge_.predict(np.column_stack([self.fused_, self.signal_scores_.to_numpy()])))
-        return np.where(degenerate_mask(), -np.inf, s)
+            X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])[~deg]
+            s[~deg] = _from_logerr(self.ridge_.predict(X))
+        return np.where(deg, -np.inf, s)

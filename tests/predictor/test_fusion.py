@@ -1,0 +1,140 @@
+"""Fusion of signals: normal scores, completion of partial signals, weights, landmarks, bad signal tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import kendalltau
+
+from predictor import graphs as G
+from predictor.benchmark import BenchmarkError
+from predictor.cli import main
+from predictor.fusion import FusionPredictor, normal_scores, read_signal_table
+from predictor.table import SIGNAL_PREFIX, LookupTable, fit_table
+from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
+
+DEG = degenerate_mask()
+LIVE = np.flatnonzero(~DEG)
+PARAMS = G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]
+
+
+def test_normal_scores_by_hand() -> None:
+    v = np.full(NUM_ARCHS, np.nan)
+    a, b, c = LIVE[:3]
+    v[[a, b, c]] = [5.0, -1.0, 5.0]  # ranks 2.5, 1, 2.5 of n = 3 -> quantiles 2/3, 1/6, 2/3
+    v[np.flatnonzero(DEG)[0]] = 100.0  # degenerate cells never get a score
+    z = normal_scores(v)
+    assert z[a] == pytest.approx(0.4307273, abs=1e-6) and z[c] == z[a]  # ndtri(2/3)
+    assert z[b] == pytest.approx(-0.9674216, abs=1e-6)  # ndtri(1/6)
+    assert np.isnan(z).sum() == NUM_ARCHS - 3
+    with pytest.raises(ValueError, match="one value per architecture"):
+        normal_scores(np.zeros(10))
+
+
+def _signals(rng: np.random.Generator) -> pd.DataFrame:
+    full = PARAMS + rng.normal(0, 0.1, NUM_ARCHS)
+    part = np.full(NUM_ARCHS, np.nan)
+    some = rng.choice(LIVE, 300, replace=False)
+    part[some] = PARAMS[some] * 10 + rng.normal(0, 0.5, some.size)
+    ws = np.full(NUM_ARCHS, np.nan)
+    few = rng.choice(LIVE, 150, replace=False)
+    ws[few] = 80 + 5 * PARAMS[few] + rng.normal(0, 0.5, few.size)
+    return pd.DataFrame({"ws": ws, "full": full, "part": part})
+
+
+def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
+    sig = _signals(np.random.default_rng(0))
+    f = FusionPredictor(completion="ridge", random_state=0).fit(sig)
+    assert f.completed_ == ["ws", "part"]  # "full" is known everywhere and used as it is
+    Z = f.signal_scores_
+    assert Z.loc[LIVE, "full"].tolist() == normal_scores(sig["full"].to_numpy())[LIVE].tolist()
+    assert np.isfinite(Z.loc[LIVE].to_numpy()).all() and Z.loc[DEG].isna().all().all()
+    np.testing.assert_allclose(f.fused_[LIVE], Z.loc[LIVE].mean(axis=1).to_numpy())
+    s = f.score_space()
+    assert np.isneginf(s[DEG]).all()
+    assert kendalltau(s[LIVE], PARAMS[LIVE])[0] > 0.8  # every signal here is a noisy view of params
+
+    g = FusionPredictor(weights={"ws": 2.0, "part": 0.0}, completion="ridge").fit(sig)
+    assert list(g.weights_) == ["ws", "full"] and "part" not in g.signal_scores_
+    np.testing.assert_allclose(g.fused_[LIVE], (2 * Z.loc[LIVE, "ws"] + Z.loc[LIVE, "full"]).to_numpy() / 3)
+    with pytest.raises(ValueError, match="weights must be >= 0"):
+        FusionPredictor(weights={"ws": -1.0}, completion="ridge").fit(sig)
+    with pytest.raises(ValueError, match="15625 rows"):
+        FusionPredictor().fit(sig.iloc[:100])
+
+
+def test_fusion_with_landmarks_predicts_true_accuracy() -> None:
+    rng = np.random.default_rng(1)
+    sig = _signals(rng)
+    true = 85 + 8 * (PARAMS - PARAMS.min()) / np.ptp(PARAMS)
+    lm = rng.choice(LIVE, 20, replace=False)
+    f = FusionPredictor(completion="ridge").fit(sig, landmarks=(lm, true[lm]))
+    assert all(c >= 0 for c in f.coef_.values()) and f.alpha_ in (0.1, 1.0, 10.0, 100.0)
+    s = f.score_space()
+    assert 80 < np.median(s[LIVE]) < 95  # true-accuracy scale, percent
+    assert kendalltau(s[LIVE], true[LIVE])[0] > 0.8
+    with pytest.raises(ValueError, match="at least 3 non-degenerate landmarks"):
+        FusionPredictor(completion="ridge").fit(sig, landmarks=(np.flatnonzero(DEG)[:5], np.full(5, 10.0)))
+
+
+def _proxy_file(tmp_path, rows: np.ndarray, values: dict[str, np.ndarray], name: str = "p.csv"):
+    archs = all_archs()
+    df = pd.DataFrame({"index": rows, "arch_str": [archs[i].to_str() for i in rows], **values})
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_read_signal_table_errors(tmp_path) -> None:
+    rows = LIVE[:50]
+    ok = _proxy_file(tmp_path, rows, {"nwot": np.arange(50.0), "iso_id": rows, "degenerate": False})
+    t = read_signal_table(ok)
+    assert list(t.columns) == ["nwot"] and t["nwot"].notna().sum() == 50 and t.loc[rows[3], "nwot"] == 3.0
+    for bad in (np.nan, np.inf):
+        v = np.arange(50.0)
+        v[7] = bad
+        p = _proxy_file(tmp_path, rows, {"nwot": v}, "bad.csv")
+        with pytest.raises(BenchmarkError, match=rf"column 'nwot' is .* at index {rows[7]} .*finite number"):
+            read_signal_table(p)
+    deg_nan = _proxy_file(tmp_path, np.flatnonzero(DEG)[:3], {"nwot": np.full(3, np.nan)}, "deg.csv")
+    assert read_signal_table(deg_nan)["nwot"].isna().all()  # NaN of degenerate cells is allowed
+    only_keys = _proxy_file(tmp_path, rows, {"iso_id": rows}, "keys.csv")
+    with pytest.raises(BenchmarkError, match="no signal column"):
+        read_signal_table(only_keys)
+    with pytest.raises(BenchmarkError, match="lacks column"):
+        read_signal_table(ok, ["synflow"])
+    wrong = pd.read_csv(ok)
+    wrong.loc[0, "arch_str"] = all_archs()[int(rows[1])].to_str()  # index and arch_str disagree
+    wrong.to_csv(tmp_path / "wrong.csv", index=False)
+    with pytest.raises(BenchmarkError):
+        read_signal_table(tmp_path / "wrong.csv")
+
+
+def test_fused_table_and_cli(tmp_path, capsys) -> None:
+    rng = np.random.default_rng(2)
+    px = _proxy_file(tmp_path, LIVE, {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size),
+                                      "synflow": rng.normal(size=LIVE.size)})
+    ws_rows = rng.choice(LIVE, 120, replace=False)
+    ws = pd.DataFrame({"index": ws_rows, "ws_acc": 70 + 10 * PARAMS[ws_rows] + rng.normal(0, 1, 120)})
+    t = fit_table(ws, model="ridge", proxies=px, seed=0)
+    assert t.signal_columns == [f"{SIGNAL_PREFIX}{c}" for c in ("ws", "nwot", "synflow", "params")]
+    assert t.meta["model"] == "fusion" and t.meta["completed_signals"] == ["ws"]
+    pred = t.df["pred_acc"].to_numpy()
+    assert (pred[DEG] == 10.0).all()
+    assert ws["ws_acc"].min() <= pred[LIVE].min() and pred[LIVE].max() <= ws["ws_acc"].max()  # ws quantiles
+    only = fit_table(None, proxies=px, seed=0)
+    assert only.meta["n_ws"] == 0 and "normal score" in only.meta["pred_acc_scale"]
+    ws.to_csv(tmp_path / "ws.csv", index=False)
+    out = tmp_path / "t.csv.gz"
+    assert main(["fit", "--ws", str(tmp_path / "ws.csv"), "--proxies", str(px), "--model", "ridge",
+                 "--weight", "synflow=0", "--out", str(out)]) == 0
+    assert "fused ws, nwot, params" in capsys.readouterr().out
+    back = LookupTable.load(out)
+    assert back.meta["weights"] == {"ws": 1.0, "nwot": 1.0, "params": 1.0} and back.hardware_columns == []
+    assert main(["fit", "--proxies", str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    assert main(["fit", "--ws", str(tmp_path / "ws.csv"), "--proxies", str(px), "--weight", "ws", "--out", str(out)]) == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+    assert main(["fit", "--out", str(out)]) == 2
+    assert "--ws" in capsys.readouterr().err
