@@ -523,7 +523,7 @@ class GCNPredictor(BasePredictor):
         loss: Literal["mse", "rank", "both"] = "mse",
         rank_weight: float = 1.0,
         lr: float = 3e-3,
-        weight_decay: float = 1e-4,
+        weight_decay: float = 0.1,
         batch_size: int = 64,
         max_epochs: int = 200,
         patience: int = 25,
