@@ -159,7 +159,7 @@ def main() -> None:
 
     # weight-sharing evaluation throughput of our evaluator (BN recalibration + validation subset)
     from supernet.config import EvalConfig
-    from supernet.datasets import synthetic_images
+    from supernet.data import synthetic_images
     from supernet.evaluate import WSEvaluator
 
     ecfg = EvalConfig(valid_size=args.valid_size, batch_size=500, bn_batches=4, bn_batch_size=128)

@@ -294,7 +294,7 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
     import time
 
     from predictor.paths import data_root
-    from supernet.datasets import load_cifar10
+    from supernet.data import load_cifar10
 
     src = Path(args.source) if args.source else data_root()
     t0 = time.perf_counter()
@@ -312,7 +312,7 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_download(args: argparse.Namespace) -> int:
-    from supernet.datasets import CIFAR10_MD5, CIFAR10_URL, download_cifar10
+    from supernet.data import CIFAR10_MD5, CIFAR10_URL, download_cifar10
 
     path = download_cifar10(args.root, url=args.url or CIFAR10_URL, md5=args.md5 or CIFAR10_MD5,
                             progress=not args.no_progress)

@@ -60,7 +60,7 @@ from torch.distributions import Dirichlet, kl_divergence
 from tqdm.auto import tqdm
 
 from .config import SupernetConfig, config_from_dict, dict_hash, read_toml
-from .datasets import ImageSet, TensorLoader
+from .data import ImageSet, TensorLoader
 from .network import SuperNet
 from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch
 from .train import (

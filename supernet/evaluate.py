@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from .classjobs import remove_partials, representatives, score_classes, world_rank
 from .config import EvalConfig, SupernetConfig, config_from_dict
 from .hashing import file_digest
-from .datasets import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
+from .data import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
 from .network import SuperNet
 from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids, parse_many
 from .train import CheckpointError, build_supernet, load_checkpoint, load_images, resolve_device

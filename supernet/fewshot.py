@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 
 from .config import EvalConfig, SupernetConfig, config_from_dict
-from .datasets import ImageSet
+from .data import ImageSet
 from .evaluate import WS_COLUMNS, evaluate_supernet
 from .hashing import file_digest
 from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, format_pattern, parse_many

@@ -45,7 +45,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import SupernetConfig, config_hash
-from .datasets import ImageSet, TensorLoader, cifar10_splits, stratified_split, synthetic_images
+from .data import ImageSet, TensorLoader, cifar10_splits, stratified_split, synthetic_images
 from .network import SuperNet
 from .sampling import make_sampler
 
@@ -117,11 +117,11 @@ def resolve_source(cfg: SupernetConfig) -> SupernetConfig:
         return cfg
     from predictor.paths import data_root
 
-    from .datasets import MissingDataError, _resolve_cifar_source
+    from .data import MissingDataError, resolve_cifar10_source
 
     root = Path(cfg.data.root) if cfg.data.root else data_root()
     try:
-        _resolve_cifar_source(root)
+        resolve_cifar10_source(root)
         source = "cifar10"
     except MissingDataError:
         source = "synthetic"

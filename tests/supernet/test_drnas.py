@@ -18,7 +18,7 @@ from scipy.special import digamma, gammaln
 
 import supernet.drnas as drnas_mod
 from supernet.config import config_from_dict
-from supernet.datasets import synthetic_images
+from supernet.data import synthetic_images
 from supernet.drnas import (
     DirichletArch,
     DrNASConfig,
