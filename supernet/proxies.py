@@ -41,7 +41,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from .classjobs import remove_partials, representatives, score_classes
-from .datasets import ImageSet
+from .data import ImageSet
 from .evaluate import normalise_images
 from .config import SupernetConfig
 from .network import StandaloneNet

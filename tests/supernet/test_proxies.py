@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import supernet.proxies as P
-from supernet.datasets import synthetic_images
+from supernet.data import synthetic_images
 from supernet.space import degenerate_mask, iso_ids, parse_arch
 
 TINY = P.ProxyConfig(C=4, N=1, batch_size=8, seed=0)
