@@ -31,7 +31,7 @@ from predictor.metrics import evaluate_ranking  # noqa: E402
 from predictor.paths import data_path  # noqa: E402
 from supernet.config import load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
-from supernet.train import train_supernet  # noqa: E402
+from supernet.training import train_supernet  # noqa: E402
 
 KEYS = ["n", "kendall_tau", "spearman_rho", "top5pct_tau", "top10pct_tau", "p_at_top5pct", "p_at_top10pct",
         "br_at_10", "pred_best_true"]

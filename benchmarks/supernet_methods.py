@@ -51,7 +51,7 @@ from supernet.config import SupernetConfig, load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
 from supernet.fewshot import evaluate_fewshot, split_patterns, train_fewshot  # noqa: E402
 from supernet.space import degenerate_mask  # noqa: E402
-from supernet.train import load_images, train_supernet  # noqa: E402
+from supernet.training import load_images, train_supernet  # noqa: E402
 
 log = logging.getLogger("supernet_methods")
 METHODS = ("uniform", "size", "landmarks", "fewshot", "uniform_ft", "drnas")
@@ -141,7 +141,7 @@ def main() -> None:
         t0 = time.perf_counter()
         info: dict[str, Any] = {"method": method}
         if method == "drnas":
-            from supernet.drnas import load_drnas_config, train_drnas
+            from supernet.training import load_drnas_config, train_drnas
 
             scfg, dcfg = load_drnas_config(args.drnas_config)
             run = runs / "drnas"

@@ -40,7 +40,7 @@ from predictor.benchmark import load_truth, truth_accuracy  # noqa: E402
 from predictor.metrics import evaluate_ranking, kendall_tau  # noqa: E402
 from supernet.config import load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
-from supernet.train import load_images, snapshot_paths, train_supernet  # noqa: E402
+from supernet.training import load_images, snapshot_paths, train_supernet  # noqa: E402
 
 log = logging.getLogger("supernet_variance")
 

@@ -154,7 +154,7 @@ def _cmd_bench_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- supernet
 def _cmd_supernet_train(args: argparse.Namespace) -> int:
     from supernet.config import load_config
-    from supernet.train import StopRequested, train_supernet
+    from supernet.training import StopRequested, train_supernet
 
     cfg = load_config(args.config)
     overrides: dict[str, dict[str, Any]] = {}
@@ -240,7 +240,7 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
 def _cmd_proxies(args: argparse.Namespace) -> int:
     from supernet.evaluate import sample_archs
     from supernet.proxies import PROXIES, ProxyConfig, compute_proxies, load_proxy_images
-    from supernet.train import resolve_device
+    from supernet.training import resolve_device
 
     if args.sample is not None and args.sample < 1:
         raise UserError(f"--sample must be a positive number of architectures, got {args.sample}")
@@ -273,7 +273,7 @@ def _cmd_proxies(args: argparse.Namespace) -> int:
 
 def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
     from supernet.fewshot import train_fewshot
-    from supernet.train import StopRequested
+    from supernet.training import StopRequested
 
     edges = args.edges.split(";") if ";" in args.edges else args.edges.split()
     try:
@@ -509,8 +509,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- drnas
 def _cmd_drnas(args: argparse.Namespace) -> int:
-    from supernet.drnas import load_drnas_config, train_drnas
-    from supernet.train import StopRequested
+    from supernet.training import StopRequested, load_drnas_config, train_drnas
 
     scfg, dcfg = load_drnas_config(args.config)
     if args.epochs is not None:

@@ -186,7 +186,7 @@ def run_pipeline(
     ``on_stage(stage, status)`` is called as each stage starts ("running") or is skipped ("skipped").
     """
     from supernet.evaluate import evaluate_supernet, sample_archs
-    from supernet.train import resolve_source, train_supernet
+    from supernet.training import resolve_source, train_supernet
 
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)

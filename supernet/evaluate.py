@@ -40,7 +40,7 @@ from .hashing import file_digest
 from .data import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
 from .network import SuperNet
 from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids, parse_many
-from .train import CheckpointError, build_supernet, load_checkpoint, load_images, resolve_device
+from .training import CheckpointError, build_supernet, load_checkpoint, load_images, resolve_device
 
 __all__ = ["sample_archs", "load_trained", "normalise_images", "WSEvaluator", "evaluate_supernet", "WS_COLUMNS"]
 

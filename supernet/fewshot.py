@@ -7,7 +7,7 @@ Architecture Search", ICML 2021) make that affordable by splitting on the op of 
 warm-starting every sub-supernet from the trained one-shot supernet.
 
 Here a split on edges ``E`` makes ``5^|E|`` sub-supernets, one per op combination on ``E``.  Sub-supernet
-``s`` is a normal training run (:func:`supernet.train.train_supernet`) whose config is the base run's
+``s`` is a normal training run (:func:`supernet.training.train_supernet`) whose config is the base run's
 with ``[train] init_from`` = the base checkpoint (warm start), its own ``epochs``/``lr`` (fine-tuning),
 and ``[sampling] restrict`` = the pattern fixing ``E`` to its ops, so it only ever trains architectures
 of its part.  :func:`evaluate_fewshot` routes every architecture to the sub-supernet of its ops on ``E``.
@@ -30,12 +30,12 @@ from typing import Any, Sequence
 import pandas as pd
 import torch
 
-from .config import EvalConfig, SupernetConfig, config_from_dict
+from .config import EvalConfig, config_from_dict
 from .data import ImageSet
 from .evaluate import WS_COLUMNS, evaluate_supernet
 from .hashing import file_digest
 from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, format_pattern, parse_many
-from .train import CHECKPOINT, CheckpointError, load_checkpoint, train_supernet
+from .training import CHECKPOINT, CheckpointError, load_checkpoint, train_supernet
 
 __all__ = ["split_patterns", "parse_edges", "train_fewshot", "evaluate_fewshot", "route", "MANIFEST"]
 

@@ -46,7 +46,7 @@ from .evaluate import normalise_images
 from .config import SupernetConfig
 from .network import StandaloneNet
 from .space import Arch, all_archs, degenerate_mask, iso_ids, parse_many
-from .train import load_images, resolve_source
+from .training import load_images, resolve_source
 
 __all__ = [
     "PROXIES", "PROXY_COLUMNS", "ProxyConfig", "proxy_batch", "score_proxies", "compute_proxies", "load_proxy_images",

@@ -12,7 +12,7 @@ import pytest
 from supernet import evaluate as E
 from supernet.config import EvalConfig, config_from_dict
 from supernet.space import Arch, all_archs, degenerate_mask, iso_ids
-from supernet.train import train_supernet
+from supernet.training import train_supernet
 
 CFG = {
     "data": {"source": "synthetic", "synthetic_train": 256, "synthetic_valid": 96},
@@ -62,7 +62,7 @@ def test_eval_table(run: Path, tmp_path: Path) -> None:
 
 def test_scores_are_deterministic_and_arch_dependent(run: Path) -> None:
     model, cfg, _ = E.load_trained(run)
-    from supernet.train import load_images
+    from supernet.training import load_images
 
     imgs = load_images(cfg)
     import torch

@@ -17,7 +17,7 @@ from supernet.sampling import PartitionSampler, UniformSampler, make_sampler
 from supernet.space import (
     NUM_ARCHS, OPS, ArchError, all_archs, degenerate_mask, ops_matrix, parse_pattern, pattern_mask,
 )
-from supernet.train import CheckpointError, load_checkpoint, snapshot_paths, train_supernet
+from supernet.training import CheckpointError, load_checkpoint, snapshot_paths, train_supernet
 from tests.supernet.tiny import tiny_cfg
 
 def _cfg(**over):

@@ -14,7 +14,7 @@ from supernet.config import config_from_dict
 from supernet.landmarks import LandmarkSet, landmark_rank_loss
 from supernet.network import SuperNet
 from supernet.space import Arch, all_archs, degenerate_mask
-from supernet.train import load_checkpoint, train_supernet
+from supernet.training import load_checkpoint, train_supernet
 
 
 def _batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,10 +15,10 @@ import pytest
 import torch
 
 from supernet.config import config_from_dict
-from supernet.train import CheckpointError, StopRequested, load_checkpoint, train_supernet
+from supernet.training import CheckpointError, StopRequested, load_checkpoint, train_supernet
 from tests.supernet.tiny import TINY, tiny_cfg
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 _cfg = tiny_cfg
 
@@ -85,7 +85,7 @@ _WORKER = textwrap.dedent(
     """
     import json, sys
     from supernet.config import config_from_dict
-    from supernet.train import train_supernet
+    from supernet.training import train_supernet
     cfg = config_from_dict(json.loads(sys.argv[1]))
     train_supernet(cfg, sys.argv[2], resume=True, progress=False)
     """
@@ -166,7 +166,7 @@ def test_data_parallel_two_cpu_processes(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-        str(REPO / "tests" / "supernet" / "ddp_worker.py"), json.dumps(d), str(tmp_path / "run"),
+        str(REPO / "tests" / "supernet" / "training" / "ddp_worker.py"), json.dumps(d), str(tmp_path / "run"),
     ]
     r = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -16,22 +16,25 @@ import torch
 import torch.nn.functional as F
 from scipy.special import digamma, gammaln
 
-import supernet.drnas as drnas_mod
+import supernet.training.drnas as drnas_mod
 from supernet.config import config_from_dict
 from supernet.data import synthetic_images
-from supernet.drnas import (
+from supernet.network import SuperNet
+from supernet.space import OPS, Arch, parse_arch
+from supernet.training import (
+    CheckpointError,
     DirichletArch,
     DrNASConfig,
+    StopRequested,
     drnas_config_from_dict,
     drnas_step,
+    load_checkpoint,
     load_drnas_config,
     train_drnas,
 )
-from supernet.network import SuperNet
-from supernet.space import OPS, Arch, parse_arch
-from supernet.train import CheckpointError, StopRequested, load_checkpoint
+from supernet.training.dirichlet import MIN_CONCENTRATION
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TINY_TOML = REPO / "configs" / "drnas-tiny.toml"
 
 SCFG = config_from_dict({"data": {"source": "synthetic", "synthetic_train": 128, "synthetic_valid": 64},
@@ -59,7 +62,7 @@ def test_concentration_is_elu_plus_one_and_strictly_positive() -> None:
     # equal to elu + 1 wherever float32 represents it; the floor only below exp(-13.8)
     assert c[0, 4].item() == pytest.approx(math.exp(-5.0), rel=1e-5)
     assert c[3].tolist() == pytest.approx([1.0, 1.5, 3.0, 11.0, math.exp(-1.0)], rel=1e-6)
-    assert c[0, 0].item() == pytest.approx(drnas_mod.MIN_CONCENTRATION)
+    assert c[0, 0].item() == pytest.approx(MIN_CONCENTRATION)
     assert (F.elu(a.theta.detach()[0, :4]) + 1 == 0).any(), "the naive formula underflows here (the floor matters)"
     w = a.rsample()
     assert torch.isfinite(w).all() and torch.allclose(w.sum(-1), torch.ones(6), atol=1e-5)

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch.distributed as dist
 
 from supernet.config import config_from_dict
-from supernet.train import train_supernet
+from supernet.training import train_supernet
 
 cfg = config_from_dict(json.loads(sys.argv[1]))
 out = Path(sys.argv[2])

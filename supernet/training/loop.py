@@ -1,0 +1,190 @@
+"""The one training-loop skeleton every trainer plugs into: epochs of steps, graceful stop, ``max_steps``,
+checkpoints (every N steps, at the end of every epoch, on a stop), resume and a per-epoch log row.
+
+A trainer (single-path :mod:`~supernet.training.single_path`, DrNAS :mod:`~supernet.training.drnas`)
+supplies a :class:`Trainee`: what one step does, what an epoch's log row holds and what its checkpoint
+holds.  The skeleton owns the counters (:class:`LoopState`) and the order of events, which is what makes
+a killed-and-resumed run reproduce the uninterrupted one bit for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Protocol, Sequence
+
+from tqdm.auto import tqdm
+
+from .checkpoint import CheckpointError, config_diff, load_checkpoint
+from .control import StopRequested, append_log, graceful_stop, truncate_log
+
+__all__ = ["LoopState", "Batches", "Trainee", "open_checkpoint", "resume_state", "run_loop"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoopState:
+    """Where a run stands: completed ``epoch``s, steps into the current one, steps in all, and the seconds
+    spent in the current epoch so far.  Checkpoints record it; the loop advances it."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+    epoch_seconds: float = 0.0
+
+    def summary(self, out: Path, epochs: int, seconds: float) -> dict[str, Any]:
+        """The keys every trainer's summary starts with."""
+        return {
+            "out": str(out),
+            "epochs_done": self.epoch,
+            "epochs": epochs,
+            "finished": self.epoch >= epochs,
+            "global_step": self.global_step,
+            "seconds_this_call": round(seconds, 2),
+        }
+
+
+class Batches(Protocol):
+    """What the loop iterates: batches of one epoch, resuming where the last iteration stopped."""
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+class Trainee(Protocol):
+    """What a trainer plugs into :func:`run_loop`."""
+
+    def start_epoch(self, epoch: int) -> None:
+        """Prepare epoch ``epoch`` (0-based): learning rate, train mode, per-epoch switches."""
+
+    def step(self, batch: Any, state: LoopState) -> None:
+        """One update on ``batch``; ``state`` still counts the steps before this one."""
+
+    def postfix(self) -> dict[str, str]:
+        """Running figures for the progress bar."""
+
+    def end_epoch(self, state: LoopState) -> dict[str, Any]:
+        """The log row of the epoch just finished (``state`` not yet advanced); reset the epoch's sums."""
+
+    def epoch_done(self, row: dict[str, Any], state: LoopState) -> None:
+        """After the epoch's row is logged and its checkpoint written (``state`` advanced): report, snapshot."""
+
+    def save(self, state: LoopState) -> None:
+        """Write the checkpoint of the run as it stands."""
+
+
+def open_checkpoint(
+    path: Path, resume: bool, *, kind: str, config: dict[str, Any], defaults: dict[str, dict[str, Any]],
+    resumable: set[tuple[str, str]], skip: tuple[str, ...] = (), fmt: str | None = None,
+) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` to resume from, or None for a fresh run.
+
+    Refuses (:class:`CheckpointError`) a directory that already holds a checkpoint unless ``resume``, a
+    checkpoint of another ``fmt`` and one made with a config that differs from ``config`` in a way that
+    matters (:func:`~supernet.training.checkpoint.config_diff`).  ``kind`` names the run in messages.
+    """
+    if not path.exists():
+        return None
+    if not resume:
+        raise CheckpointError(
+            f"{path.parent} already holds a {kind} checkpoint; pass --resume to continue it or choose a new --out"
+        )
+    ck = load_checkpoint(path)
+    if fmt is not None and ck.get("format") != fmt:
+        raise CheckpointError(f"{path} is not a {kind} checkpoint (format {ck.get('format')!r})")
+    diff = config_diff(ck["config"], config, defaults, resumable, skip=skip)
+    if diff:
+        raise CheckpointError(
+            f"{path} was made with another config ({diff}); resume with the same config or use a new --out"
+        )
+    return ck
+
+
+def resume_state(
+    ck: dict[str, Any], epoch_seconds: float, log_path: Path, log_fields: Sequence[str], *, is_main: bool = True
+) -> LoopState:
+    """The :class:`LoopState` a checkpoint records; drops log rows of epochs it does not include."""
+    state = LoopState(ck["epoch"], ck["step_in_epoch"], ck["global_step"], epoch_seconds)
+    if is_main:
+        truncate_log(log_path, state.epoch, log_fields)
+    log.info("resumed %s at epoch %d step %d", log_path.parent, state.epoch, state.step_in_epoch)
+    return state
+
+
+def run_loop(
+    trainee: Trainee,
+    loader: Batches,
+    state: LoopState,
+    *,
+    epochs: int,
+    log_path: Path,
+    log_fields: Sequence[str],
+    checkpoint_path: Path,
+    desc: str = "epoch",
+    max_steps: int | None = None,
+    checkpoint_every_steps: int = 0,
+    progress: bool = True,
+    is_main: bool = True,
+    postfix_every: int = 20,
+) -> None:
+    """Train ``trainee`` on ``loader`` from ``state`` until ``epochs`` are done or ``max_steps`` steps ran.
+
+    Each epoch: ``start_epoch``, then one ``step`` per batch (a checkpoint every ``checkpoint_every_steps``
+    global steps when > 0); at its end the row of ``end_epoch`` is appended to ``log_path`` (main process),
+    the checkpoint is written and ``epoch_done`` called.  ``max_steps`` stops with a checkpoint (mid-epoch
+    too); SIGINT/SIGTERM write a checkpoint after the current step and raise :class:`StopRequested`.
+    ``loader`` continues where it stopped (resumed loaders start mid-epoch).
+    """
+    steps_this_call = 0
+    stopped_early = False
+    n_batches = len(loader)
+    try:
+        with graceful_stop() as stop:
+            while state.epoch < epochs:
+                trainee.start_epoch(state.epoch)
+                show_bar = progress and is_main
+                bar = tqdm(
+                    total=n_batches, initial=state.step_in_epoch, desc=f"{desc} {state.epoch + 1}/{epochs}",
+                    disable=not show_bar, leave=False, unit="step",
+                )
+                t0 = time.perf_counter()
+                for batch in loader:
+                    trainee.step(batch, state)
+                    state.step_in_epoch += 1
+                    state.global_step += 1
+                    steps_this_call += 1
+                    bar.update(1)
+                    if show_bar and (state.step_in_epoch % postfix_every == 0 or state.step_in_epoch == n_batches):
+                        bar.set_postfix(trainee.postfix())
+                    if checkpoint_every_steps and state.global_step % checkpoint_every_steps == 0:
+                        state.epoch_seconds += time.perf_counter() - t0
+                        t0 = time.perf_counter()
+                        trainee.save(state)
+                    if stop.requested:
+                        raise StopRequested
+                    if max_steps is not None and steps_this_call >= max_steps:
+                        stopped_early = True
+                        break
+                bar.close()
+                state.epoch_seconds += time.perf_counter() - t0
+                if stopped_early and state.step_in_epoch < n_batches:
+                    trainee.save(state)
+                    break
+                row = trainee.end_epoch(state)
+                state.epoch += 1
+                state.step_in_epoch = 0
+                state.epoch_seconds = 0.0
+                if is_main:
+                    append_log(log_path, row, log_fields)
+                trainee.save(state)
+                trainee.epoch_done(row, state)
+                if stopped_early:
+                    break
+    except StopRequested:
+        trainee.save(state)
+        log.warning("interrupted: checkpoint written to %s (resume with --resume)", checkpoint_path)
+        raise
