@@ -75,7 +75,8 @@ def true_ranks(true: np.ndarray) -> np.ndarray:
 def _k_of(n: int, fraction: float) -> int:
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    return max(1, int(math.ceil(fraction * n)))
+    # round first: 0.07 * 100 is 7.000000000000001 in floats, whose ceil would be 8
+    return max(1, int(math.ceil(round(fraction * n, 9))))
 
 
 def top_fraction_tau(pred: np.ndarray, true: np.ndarray, fraction: float = 0.1) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,15 +48,12 @@ def test_all_archs_distinct_and_complete() -> None:
     assert np.array_equal(codes_to_indices(m), np.arange(NUM_ARCHS))
 
 
-def test_roundtrip_all_fast() -> None:
-    t0 = time.perf_counter()
+def test_roundtrip_all() -> None:
     strs = [a.to_str() for a in all_archs()]
     idx = [Arch.from_str(s).index for s in strs]
     back = [Arch.from_index(i).to_str() for i in idx]
-    elapsed = time.perf_counter() - t0
     assert idx == list(range(NUM_ARCHS))
     assert back == strs
-    assert elapsed < 2.0, f"both-way conversion of the space took {elapsed:.2f}s"
 
 
 def test_ops_by_name_and_code() -> None:
