@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,6 +139,135 @@ def test_any_op_tuple_roundtrips(ops: list[str]) -> None:
     a = Arch.from_ops(ops)
     assert Arch.from_index(a.index) == a
     assert Arch.from_str(a.to_str()).ops == tuple(ops)
+
+
+
+# ---------------------------------------------------------------------------------------------- networkx cross-checks
+_NODE_MATCH = nx.algorithms.isomorphism.categorical_node_match("label", None)
+_EDGE_MATCH = nx.algorithms.isomorphism.categorical_edge_match("op", None)
+
+
+def _cell_dag(a: Arch) -> nx.DiGraph:
+    """The cell as a DAG: nodes 0..3 (0 input, 3 output, labelled so isomorphisms fix them), one edge per
+    non-``none`` op, labelled with the op."""
+    g = nx.DiGraph()
+    g.add_nodes_from((n, {"label": "in" if n == 0 else "out" if n == 3 else "mid"}) for n in range(4))
+    g.add_edges_from((i, j, {"op": op}) for (i, j), op in zip(EDGES, a.ops) if op != "none")
+    return g
+
+
+def _expr(a: Arch, *, flatten: bool) -> tuple:
+    """The cell output as an expression, nested tuples ``(label, *children)``, built with NAS-Bench-201's
+    rules: a ``none`` edge, or any edge out of a node that is exactly zero, is a ``#`` leaf;
+    ``skip_connect`` passes its input's expression; another op wraps it; a node sums its inputs.
+    ``flatten`` merges a sum passed through a skip into the enclosing sum (sum is associative)."""
+    expr: list[tuple] = [("x",)]
+    codes = iter(a.ops)
+    for dst in range(1, 4):
+        terms: list[tuple] = []
+        for src in range(dst):
+            op, e = next(codes), expr[src]
+            if op == "none" or e == ("#",):
+                terms.append(("#",))
+            elif op == "skip_connect":
+                terms += list(e[1:]) if flatten and e[0] == "+" else [e]
+            else:
+                terms.append((op, e))
+        expr.append(terms[0] if len(terms) == 1 else ("+", *terms))
+    return expr[3]
+
+
+def _expr_tree(a: Arch, *, flatten: bool) -> nx.Graph:
+    """:func:`_expr` as a networkx tree, nodes labelled x, #, op names, + (the root's label marked, so
+    labelled isomorphism of these undirected trees is rooted-tree isomorphism)."""
+    g = nx.Graph()
+    ids = itertools.count()
+
+    def add(e: tuple, parent: int | None) -> None:
+        n = next(ids)
+        g.add_node(n, label=e[0] if parent is not None else "root:" + e[0])
+        if parent is not None:
+            g.add_edge(parent, n)
+        for c in e[1:]:
+            add(c, n)
+
+    add(_expr(a, flatten=flatten), None)
+    return g
+
+
+def _iso(g: nx.Graph, h: nx.Graph) -> bool:
+    return nx.is_isomorphic(g, h, node_match=_NODE_MATCH, edge_match=_EDGE_MATCH)
+
+
+def test_live_edges_and_degenerate_agree_with_networkx_paths() -> None:
+    deg = np.zeros(NUM_ARCHS, dtype=bool)
+    for a in all_archs():
+        g = _cell_dag(a)
+        from_input = nx.descendants(g, 0) | {0}
+        to_output = nx.ancestors(g, 3) | {3}
+        live = tuple(g.has_edge(i, j) and i in from_input and j in to_output for i, j in EDGES)
+        assert a.live_edges() == live, a
+        deg[a.index] = not nx.has_path(g, 0, 3)
+        assert a.is_degenerate == deg[a.index], a
+    assert np.array_equal(degenerate_mask(), deg) and int(deg.sum()) == 341
+
+
+def test_iso_ids_lie_between_nested_and_flattened_expression_tree_isomorphism() -> None:
+    """The official partition (6,466 classes) is finer than isomorphism of the flattened expression trees
+    and coarser than isomorphism of the nested ones: nested-isomorphic => same iso_id => flat-isomorphic.
+    Checked on sampled pairs: members of one class, random pairs and 1<->2-relabelled (DAG-isomorphic) pairs."""
+    archs, ids = all_archs(), iso_ids()
+    rng = np.random.default_rng(0)
+    members: dict[int, list[int]] = {}
+    for i, c in enumerate(ids.tolist()):
+        members.setdefault(c, []).append(i)
+    multi = [m for m in members.values() if len(m) > 1]
+    same = [tuple(rng.choice(multi[k], 2, replace=False)) for k in rng.choice(len(multi), 300, replace=False)]
+    rand = [tuple(p) for p in rng.integers(0, NUM_ARCHS, (300, 2)) if ids[p[0]] != ids[p[1]]]
+
+    def relabel(a: Arch) -> Arch:  # swap nodes 1 and 2; a cell isomorphism when edge (1,2) is none
+        c = a.codes
+        return Arch((c[1], c[0], 0, c[3], c[5], c[4]))
+
+    swaps = [(a.index, relabel(a).index) for a in archs if a.codes[2] == 0 and relabel(a) != a]
+    swaps = [swaps[k] for k in rng.choice(len(swaps), 300, replace=False)]
+    nested_iso_pairs = 0
+    for i, j in same + rand + swaps:
+        a, b = archs[i], archs[j]
+        if _iso(_expr_tree(a, flatten=False), _expr_tree(b, flatten=False)):
+            nested_iso_pairs += 1
+            assert ids[i] == ids[j], (a, b)
+        if ids[i] == ids[j]:
+            assert _iso(_expr_tree(a, flatten=True), _expr_tree(b, flatten=True)), (a, b)
+    assert nested_iso_pairs > 100  # the first implication was really exercised
+    # every sampled relabelled pair is an isomorphism of the cell DAG (input and output kept in place)
+    assert all(_iso(_cell_dag(archs[i]), _cell_dag(archs[j])) for i, j in swaps)
+
+
+def test_where_iso_ids_differ_from_graph_isomorphism() -> None:
+    """The three ways NAS-Bench-201's canonical string departs from isomorphism, one pinned pair each."""
+    # 1. same class, nested trees differ: a sum passed on by a skip edge merges into the next sum
+    a = Arch.from_str("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
+    b = Arch.from_str("|skip_connect~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|nor_conv_1x1~0|nor_conv_1x1~1|skip_connect~2|")
+    assert a.iso_id == b.iso_id
+    assert not _iso(_expr_tree(a, flatten=False), _expr_tree(b, flatten=False))
+    assert _iso(_expr_tree(a, flatten=True), _expr_tree(b, flatten=True))
+    # 2. flattened trees agree, classes differ: only the top-level terms are sorted, not the merged ones
+    a = Arch.from_str("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
+    b = Arch.from_str("|skip_connect~0|+|nor_conv_1x1~0|none~1|+|nor_conv_3x3~0|avg_pool_3x3~1|skip_connect~2|")
+    assert _iso(_expr_tree(a, flatten=True), _expr_tree(b, flatten=True))
+    assert a.unique_str() == "#+(0)@avg_pool_3x3+(0)@nor_conv_1x1+(0)@nor_conv_3x3"
+    assert b.unique_str() == "#+(0)@nor_conv_1x1+(0)@avg_pool_3x3+(0)@nor_conv_3x3"
+    assert a.iso_id != b.iso_id
+    # 3. isomorphic cells (nodes 1 and 2 swapped, no 1->2 edge), two classes: a zero entering node 2 is kept
+    a = Arch.from_str("|nor_conv_3x3~0|+|none~0|none~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    b = Arch.from_str("|none~0|+|nor_conv_3x3~0|none~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    assert _iso(_cell_dag(a), _cell_dag(b)) and a.iso_id != b.iso_id
+    # and the simple case the canonical form exists for: conv on 0->3 vs skip then conv
+    a = Arch.from_ops(["none", "none", "none", "nor_conv_3x3", "none", "none"])
+    b = Arch.from_ops(["skip_connect", "none", "none", "none", "nor_conv_3x3", "none"])
+    assert not _iso(_cell_dag(a), _cell_dag(b))
+    assert _iso(_expr_tree(a, flatten=False), _expr_tree(b, flatten=False)) and a.iso_id == b.iso_id
 
 
 def test_against_truth_table(truth_csv) -> None:
