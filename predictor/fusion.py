@@ -27,7 +27,7 @@ from sklearn.linear_model import Ridge
 from supernet.space import NUM_ARCHS, degenerate_mask
 
 from .benchmark import BenchmarkError, read_arch_table
-from .models import make_model
+from .models import from_logerr, logerr, make_model
 
 __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "read_signal_table", "NON_SIGNAL_COLUMNS"]
 
@@ -90,14 +90,6 @@ def read_signal_table(
             )
         out.loc[idx, c] = v
     return out
-
-
-def _logerr(acc: np.ndarray) -> np.ndarray:
-    return -np.log(np.clip(100.0 - np.asarray(acc, dtype=np.float64), 1e-3, None))
-
-
-def _from_logerr(t: np.ndarray) -> np.ndarray:
-    return 100.0 - np.exp(-np.asarray(t, dtype=np.float64))
 
 
 class FusionPredictor(BaseEstimator):
@@ -171,7 +163,7 @@ class FusionPredictor(BaseEstimator):
     def _fit_landmarks(self, idx: np.ndarray, true_acc: np.ndarray) -> None:
         idx = np.asarray(idx, dtype=np.int64)
         keep = ~degenerate_mask()[idx]
-        idx, t = idx[keep], _logerr(np.asarray(true_acc, dtype=np.float64)[keep])
+        idx, t = idx[keep], logerr(np.asarray(true_acc, dtype=np.float64)[keep])
         if idx.size < 3:
             raise ValueError(f"need at least 3 non-degenerate landmarks, got {idx.size}")
         X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])
@@ -197,5 +189,5 @@ class FusionPredictor(BaseEstimator):
         s = self.fused_.copy()
         if self.coef_ is not None:
             X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])[~deg]
-            s[~deg] = _from_logerr(self.ridge_.predict(X))
+            s[~deg] = from_logerr(self.ridge_.predict(X))
         return np.where(deg, -np.inf, s)

@@ -220,12 +220,12 @@ def _check_xy(archs, y) -> tuple[np.ndarray, np.ndarray]:
     return idx, yy
 
 
-def _logerr(acc: np.ndarray) -> np.ndarray:
+def logerr(acc: np.ndarray) -> np.ndarray:
     """Accuracy (percent) -> -log(error rate in percent): spreads the top, squeezes the bottom."""
     return -np.log(np.clip(100.0 - np.asarray(acc, dtype=np.float64), 1e-3, None))
 
 
-def _from_logerr(t: np.ndarray) -> np.ndarray:
+def from_logerr(t: np.ndarray) -> np.ndarray:
     return 100.0 - np.exp(-np.asarray(t, dtype=np.float64))
 
 
@@ -271,7 +271,7 @@ class LandmarkCorrection:
         self.f_std_ = np.where(F.std(0) > 0, F.std(0), 1.0)
         z = (np.asarray(pred_space)[idx] - self.p_mean_) / self.p_std_
         self.z_range_ = (float(z.min()), float(z.max()))
-        t = _logerr(true_acc)
+        t = logerr(true_acc)
         for quadratic in (True, False):
             self.quadratic_ = quadratic
             X = self._design(np.asarray(pred_space)[idx], idx)
@@ -298,7 +298,7 @@ class LandmarkCorrection:
         Degenerate cells keep ``pred``: a constant-output network sits at chance level, which the
         model fitted to weight-sharing accuracy already predicts (the supernet sees chance too).
         """
-        out = _from_logerr(self.ridge_.predict(self._design(pred, idx)))
+        out = from_logerr(self.ridge_.predict(self._design(pred, idx)))
         deg = degenerate_mask()[np.asarray(idx)]
         return np.where(deg, np.asarray(pred, dtype=np.float64), out)
 
