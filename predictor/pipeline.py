@@ -33,8 +33,9 @@ import pandas as pd
 
 from supernet.config import SupernetConfig, config_from_dict, read_toml
 from supernet.evaluate import file_hash as file_sha
+from supernet.paths import data_path
 
-from .paths import data_path
+from .truth import load_truth, truth_accuracy
 
 __all__ = ["RunConfig", "load_run_config", "run_pipeline", "STAGES"]
 
@@ -292,7 +293,6 @@ def evaluate_run(
     search_cfg: SearchSection,
 ) -> dict[str, Any]:
     """Ranking metrics of the table and of the raw supernet, and the true accuracy/regret of each pick."""
-    from .benchmark import load_truth, truth_accuracy
     from .metrics import evaluate_ranking
     from .search import check_feasible, parse_constraints
     from supernet.space import degenerate_mask

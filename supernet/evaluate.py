@@ -38,7 +38,8 @@ from .config import EvalConfig, SupernetConfig, config_from_dict
 from .hashing import file_digest
 from .datasets import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
 from .network import SuperNet
-from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids, parse_many
+from .resolve import parse_many
+from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids
 from .train import CheckpointError, build_supernet, load_checkpoint, load_images, resolve_device
 
 __all__ = ["sample_archs", "load_trained", "WSEvaluator", "evaluate_supernet", "WS_COLUMNS"]

@@ -34,7 +34,8 @@ from .config import EvalConfig, SupernetConfig, config_from_dict
 from .datasets import ImageSet
 from .evaluate import WS_COLUMNS, evaluate_supernet
 from .hashing import file_digest
-from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, format_pattern, parse_many
+from .resolve import parse_many
+from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, format_pattern
 from .train import CHECKPOINT, CheckpointError, load_checkpoint, train_supernet
 
 __all__ = ["split_patterns", "parse_edges", "train_fewshot", "evaluate_fewshot", "route", "MANIFEST"]

@@ -51,8 +51,9 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from .resolve import to_indices
 from .space import (
-    NUM_ARCHS, NUM_EDGES, NUM_OPS, Arch, codes_to_indices, degenerate_mask, format_pattern, parse_many, parse_pattern,
+    NUM_ARCHS, NUM_EDGES, NUM_OPS, Arch, codes_to_indices, degenerate_mask, format_pattern, parse_pattern,
     pattern_mask,
 )
 
@@ -249,7 +250,7 @@ class SizeProportionalSampler(ArchSampler):
 
 # ---------------------------------------------------------------------------------------------- fixed set
 def _pool_indices(archs: Sequence[ArchLike], exclude_degenerate: bool) -> np.ndarray:
-    idx = np.array([a.index for a in parse_many(archs)], dtype=np.int64)
+    idx = to_indices(archs)
     if len(idx) == 0:
         raise ValueError("the architecture list is empty")
     uniq, counts = np.unique(idx, return_counts=True)

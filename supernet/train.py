@@ -46,7 +46,9 @@ from tqdm.auto import tqdm
 
 from .config import SupernetConfig, config_hash
 from .datasets import ImageSet, TensorLoader, cifar10_splits, stratified_split, synthetic_images
+from .fileio import atomic_write
 from .network import SuperNet
+from .paths import data_root
 from .sampling import make_sampler
 
 __all__ = [
@@ -115,8 +117,6 @@ def resolve_source(cfg: SupernetConfig) -> SupernetConfig:
     (or ``[data] root``), else ``"synthetic"``; other sources are returned unchanged."""
     if cfg.data.source != "auto":
         return cfg
-    from predictor.paths import data_root
-
     from .datasets import MissingDataError, _resolve_cifar_source
 
     root = Path(cfg.data.root) if cfg.data.root else data_root()
@@ -141,8 +141,6 @@ def load_images(cfg: SupernetConfig, *, progress: bool = True) -> dict[str, Imag
         }
     if d.source != "cifar10":
         raise ValueError(f"[data] source must be 'cifar10', 'synthetic' or 'auto', got {d.source!r}")
-    from predictor.paths import data_root
-
     root = Path(d.root) if d.root else data_root()
     sets = cifar10_splits(root, split=d.split, seed=d.seed, cache_dir=d.cache_dir, progress=progress)
     train = sets["train"]
@@ -164,12 +162,7 @@ def build_supernet(cfg: SupernetConfig, num_classes: int) -> SuperNet:
 # ---------------------------------------------------------------------- checkpoints
 def save_atomic(obj: Any, path: Path) -> None:
     """``torch.save`` to a temp file beside ``path``, fsync, then rename over it."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, lambda t: torch.save(obj, t), fsync=True)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
