@@ -31,7 +31,6 @@ import os
 import pickle
 import re
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -45,7 +44,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .hashing import file_digest
+from .fileio import atomic_write
+from .hashing import file_digest, json_digest
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -492,7 +492,7 @@ def decode_image_folder(
     if use_cache:
         fp = _fingerprint(source)
         cdir = Path(cache_dir) if cache_dir is not None else default_cache_dir(source)
-        key = hashlib.sha256(json.dumps([fp, classes and list(classes), image_size]).encode()).hexdigest()
+        key = json_digest([fp, classes and list(classes), image_size], None, sort_keys=False)
         cache_file = cdir / f"{_cache_stem(source)}-{key[:12]}.npz"
         cached = _read_cache(cache_file, source, fp)
         if cached is not None:
@@ -666,16 +666,12 @@ def _write_cache(path: Path, data: dict[str, ImageSet], source: Path, fp: str, s
     arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta)), "classes": np.array(next(iter(data.values())).classes)}
     for s, ds in data.items():
         arrays[f"{s}_images"], arrays[f"{s}_labels"], arrays[f"{s}_files"] = ds.images, ds.labels, ds.files
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to a path
             np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(path, write)
     logger.info("cached decoded images in %s", path)
     for old in path.parent.glob(f"{_cache_stem(source)}-*.npz"):  # drop stale caches of this same source
         if old == path:

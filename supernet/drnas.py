@@ -59,8 +59,10 @@ from torch import nn
 from torch.distributions import Dirichlet, kl_divergence
 from tqdm.auto import tqdm
 
-from .config import SupernetConfig, config_from_dict, dict_hash, read_toml
+from .config import SupernetConfig, config_from_dict, read_toml
 from .datasets import ImageSet, TensorLoader
+from .fileio import write_json_atomic
+from .hashing import json_digest
 from .network import SuperNet
 from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch
 from .train import (
@@ -436,7 +438,7 @@ def train_drnas(
                 f"{ck_path} was made with another config ({diff}); resume with the same config or use a new --out"
             )
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG).write_text(json.dumps({"config": run_cfg, "hash": dict_hash(run_cfg)}, indent=2))
+    (out / CONFIG).write_text(json.dumps({"config": run_cfg, "hash": json_digest(run_cfg, 16)}, indent=2))
 
     images = data if data is not None else load_images(scfg, progress=progress)
     num_classes = int(scfg.data.num_classes)
@@ -484,7 +486,7 @@ def train_drnas(
             {
                 "format": _FORMAT,
                 "config": run_cfg,
-                "config_hash": dict_hash(run_cfg),
+                "config_hash": json_digest(run_cfg, 16),
                 "num_classes": num_classes,
                 "model": model.state_dict(),
                 "arch": arch.state_dict(),
@@ -604,9 +606,7 @@ def train_drnas(
         "history": history,
     }
     if finished:
-        result = {**summary, "config": run_cfg, "config_hash": dict_hash(run_cfg)}
+        result = {**summary, "config": run_cfg, "config_hash": json_digest(run_cfg, 16)}
         result.pop("seconds_this_call")
-        tmp = out / (RESULT + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        tmp.replace(out / RESULT)
+        write_json_atomic(out / RESULT, result, indent=2)
     return summary
