@@ -46,12 +46,13 @@ import pandas as pd
 import torch
 
 from predictor import search as S
-from predictor.benchmark import latency_columns, load_hardware, load_truth, read_arch_table, truth_accuracy
+from predictor.truth import latency_columns, load_hardware, load_truth, truth_accuracy
 from predictor.latency import LATENCY_MODELS, evaluate_latency_predictor, fill_latency
-from predictor.paths import data_path
 from predictor.report import plot_pareto
 from supernet.costs import space_costs
+from supernet.paths import data_path
 from supernet.space import degenerate_mask
+from supernet.tables import read_arch_table
 
 log = logging.getLogger("constrained_search")
 

@@ -9,7 +9,7 @@ all 15,625.  What it decided: snip and grad_norm weigh 0 in the default, jacov a
 """
 import sys, numpy as np, pandas as pd, torch
 from scipy.stats import rankdata, norm
-from predictor.benchmark import load_truth, truth_accuracy
+from predictor.truth import load_truth, truth_accuracy
 from predictor.metrics import evaluate_ranking
 from predictor.models import make_model
 from predictor.table import read_ws, sample_ws

@@ -8,7 +8,7 @@ and the check on every other non-degenerate architecture (the one-shot file scor
 import numpy as np, torch
 from predictor.table import read_ws, sample_ws, fit_table
 from supernet.space import degenerate_mask
-from predictor.paths import data_path
+from supernet.paths import data_path
 torch.set_num_threads(1)
 deg = degenerate_mask()
 ws_all = read_ws(str(data_path("nb201", "nb201_ws_oneshot.csv.gz")))

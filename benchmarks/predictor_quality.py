@@ -23,7 +23,6 @@ top 5%).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -38,11 +37,12 @@ import pandas as pd
 import torch
 
 from predictor import graphs as G
-from predictor.benchmark import load_truth, truth_accuracy
 from predictor.metrics import evaluate_ranking, kendall_tau
 from predictor.models import GCNPredictor, RidgePredictor, make_model
-from predictor.paths import data_path
 from predictor.table import read_ws, sample_ws
+from predictor.truth import load_truth, truth_accuracy
+from supernet.hashing import file_digest
+from supernet.paths import data_path
 from supernet.space import NUM_ARCHS, OPS, degenerate_mask
 
 log = logging.getLogger("predictor_quality")
@@ -60,11 +60,6 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "gcn[no-canonical]": dict(canonical=False),
     "gcn[pyg-backend]": dict(backend="pyg"),
 }
-
-
-def _sha256(path: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def _metrics(pred: np.ndarray, true: np.ndarray, deg: np.ndarray) -> dict[str, float]:
@@ -363,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             "threads": args.threads, "machine": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "minutes": round((time.perf_counter() - t0) / 60, 2),
             "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__,
-            "ws": {"path": Path(args.ws).name, "sha256": _sha256(args.ws)},
+            "ws": {"path": Path(args.ws).name, "sha256": file_digest(args.ws)},
         }
         out.parent.mkdir(parents=True, exist_ok=True)
         runs.to_csv(f"{out}_runs.csv", index=False, float_format="%.6g")

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, spearmanr
 
-from predictor.benchmark import load_truth, truth_accuracy
+from predictor.truth import load_truth, truth_accuracy
 from predictor.metrics import evaluate_ranking
-from predictor.paths import data_path
+from supernet.paths import data_path
 from supernet.proxies import PROXIES
 from supernet.space import degenerate_mask
 

@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from predictor.benchmark import load_truth, truth_accuracy
+from predictor.truth import load_truth, truth_accuracy
 from predictor.fusion import normal_scores, read_signal_table
 from predictor.metrics import evaluate_ranking
-from predictor.paths import data_path
+from supernet.paths import data_path
 from predictor.table import fit_table, read_ws, sample_ws
 from supernet.hashing import file_digest
 from supernet.proxies import PROXIES

@@ -26,11 +26,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from predictor.benchmark import load_truth, truth_accuracy  # noqa: E402
 from predictor.metrics import evaluate_ranking  # noqa: E402
-from predictor.paths import data_path  # noqa: E402
+from predictor.truth import load_truth, truth_accuracy  # noqa: E402
 from supernet.config import load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
+from supernet.paths import data_path  # noqa: E402
 from supernet.training import train_supernet  # noqa: E402
 
 KEYS = ["n", "kendall_tau", "spearman_rho", "top5pct_tau", "top10pct_tau", "p_at_top5pct", "p_at_top10pct",

@@ -44,9 +44,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from predictor.benchmark import load_truth, truth_accuracy  # noqa: E402
 from predictor.metrics import evaluate_ranking  # noqa: E402
 from predictor.models import make_model  # noqa: E402
+from predictor.truth import load_truth, truth_accuracy  # noqa: E402
 from supernet.config import SupernetConfig, load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
 from supernet.fewshot import evaluate_fewshot, split_patterns, train_fewshot  # noqa: E402

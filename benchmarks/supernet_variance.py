@@ -36,8 +36,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from predictor.benchmark import load_truth, truth_accuracy  # noqa: E402
 from predictor.metrics import evaluate_ranking, kendall_tau  # noqa: E402
+from predictor.truth import load_truth, truth_accuracy  # noqa: E402
 from supernet.config import load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
 from supernet.training import load_images, snapshot_paths, train_supernet  # noqa: E402

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from supernet.fileio import jsonable
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace], int]
@@ -26,21 +28,9 @@ class UserError(Exception):
 # ---------------------------------------------------------------------- output helpers
 def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(payload, indent=2, default=_json_default))
+        print(json.dumps(jsonable(payload), indent=2))
     else:
         print(text)
-
-
-def _json_default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def _fmt_metrics(metrics: dict[str, Any]) -> str:
@@ -95,7 +85,8 @@ def _cmd_space_export(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- evaluate
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from predictor.benchmark import load_truth, read_arch_table, scores_vs_truth
+    from predictor.truth import load_truth, scores_vs_truth
+    from supernet.tables import read_arch_table
     from predictor.metrics import evaluate_ranking
 
     table = read_arch_table(args.table, [args.column], name=f"table {args.table}")
@@ -118,7 +109,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- bench
 def _cmd_bench_import(args: argparse.Namespace) -> int:
-    from predictor.benchmark import import_benchmark, sidecar_path
+    from predictor.truth import import_benchmark
+    from supernet.tables import sidecar_path
 
     table, meta = import_benchmark(
         args.src, args.out, fmt=args.format, hp=args.hp, allow_missing=args.allow_missing,
@@ -135,7 +127,7 @@ def _cmd_bench_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_check(args: argparse.Namespace) -> int:
-    from predictor.benchmark import latency_columns, load_hardware, load_truth
+    from predictor.truth import latency_columns, load_hardware, load_truth
 
     truth = load_truth(args.truth)
     hw = load_hardware(args.hardware)
@@ -183,14 +175,14 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
     from supernet.evaluate import evaluate_supernet, load_trained, sample_archs
-    from supernet.space import parse_many
+    from supernet.resolve import parse_many
 
     if args.all:
         archs = None
     elif args.sample:
         archs = sample_archs(args.sample, seed=args.seed, include_degenerate=not args.no_degenerate)
     else:
-        from predictor.benchmark import read_arch_table
+        from supernet.tables import read_arch_table
 
         archs = parse_many(read_arch_table(args.archs)["index"].tolist())
     from supernet.fewshot import MANIFEST, evaluate_fewshot
@@ -245,7 +237,7 @@ def _cmd_proxies(args: argparse.Namespace) -> int:
     if args.sample is not None and args.sample < 1:
         raise UserError(f"--sample must be a positive number of architectures, got {args.sample}")
     if args.archs is not None:
-        from predictor.benchmark import read_arch_table
+        from supernet.tables import read_arch_table
 
         archs = read_arch_table(args.archs)["index"].tolist()
     else:
@@ -293,7 +285,7 @@ def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
     import time
 
-    from predictor.paths import data_root
+    from supernet.paths import data_root
     from supernet.data import load_cifar10
 
     src = Path(args.source) if args.source else data_root()
@@ -523,7 +515,7 @@ def _cmd_drnas(args: argparse.Namespace) -> int:
         raise UserError(f"stopped; the checkpoint in {args.out} keeps every finished step: rerun with --resume")
     true_acc = None
     try:
-        from predictor.benchmark import load_truth, truth_accuracy
+        from predictor.truth import load_truth, truth_accuracy
 
         truth = load_truth()
         hit = (truth["index"] == s["index"]).to_numpy()

@@ -25,8 +25,8 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 
 from supernet.space import NUM_ARCHS, degenerate_mask
+from supernet.tables import BenchmarkError, align_to_space, read_arch_table
 
-from .benchmark import BenchmarkError, read_arch_table
 from .models import from_logerr, logerr, make_model
 
 __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "read_signal_table", "NON_SIGNAL_COLUMNS"]
@@ -66,8 +66,6 @@ def read_signal_table(
     of a non-degenerate row must be a finite number (degenerate cells may be NaN: they are never used).
     """
     if isinstance(source, pd.DataFrame):
-        from .benchmark import align_to_space
-
         name = name or "signal table"
         df = align_to_space(source, name=name, subset=True)
     else:

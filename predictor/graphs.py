@@ -39,7 +39,6 @@ from supernet.space import (
     NUM_OPS,
     OPS,
     Arch,
-    ArchError,
     degenerate_mask,
     iso_ids,
     ops_matrix,
@@ -50,7 +49,6 @@ __all__ = [
     "NODE_TYPES",
     "NUM_NODES",
     "SKELETON_EDGES",
-    "to_indices",
     "live_matrix",
     "canonical_indices",
     "node_types",
@@ -91,38 +89,6 @@ def _skeleton() -> tuple[tuple[int, int], ...]:
 SKELETON_EDGES: tuple[tuple[int, int], ...] = _skeleton()
 """The 10 directed edges ``(src, dst)`` of the node-as-op skeleton, node ids as described above."""
 _SK = np.asarray(SKELETON_EDGES, dtype=np.int64)  # [10, 2]
-
-
-# ---------------------------------------------------------------------- architecture lists
-def to_indices(archs: "Sequence | np.ndarray") -> np.ndarray:
-    """Official indices (int64[n]) of anything :func:`~supernet.space.parse_arch` reads.
-
-    A 1-D integer array is taken as indices (range-checked), a 2-D integer array of shape (n, 6) as
-    op codes; otherwise each entry is parsed (string, index, op tuple or :class:`Arch`).
-    """
-    if isinstance(archs, (str, Arch)):
-        raise ArchError("give a sequence of architectures, not a single one (wrap it in a list)")
-    if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
-        if archs.ndim == 1:
-            a = archs.astype(np.int64)
-            if a.size and (a.min() < 0 or a.max() >= NUM_ARCHS):
-                bad = a[(a < 0) | (a >= NUM_ARCHS)][0]
-                raise ArchError(f"official index must be in 0..{NUM_ARCHS - 1}, got {bad}")
-            return a
-        if archs.ndim == 2:
-            from supernet.space import codes_to_indices
-
-            return codes_to_indices(archs)
-        raise ArchError(f"an integer array of architectures must be 1-D (indices) or (n, 6) (op codes), got {archs.shape}")
-    if hasattr(archs, "to_numpy") and getattr(archs, "dtype", None) is not None and archs.dtype.kind in "iu":
-        return to_indices(archs.to_numpy())
-    out = np.empty(len(archs), dtype=np.int64)
-    for pos, v in enumerate(archs):
-        try:
-            out[pos] = parse_arch(v).index
-        except ArchError as e:
-            raise ArchError(f"entry {pos}: {e}") from None
-    return out
 
 
 @functools.lru_cache(maxsize=1)

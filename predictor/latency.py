@@ -15,7 +15,7 @@ Files, for ``--out LAT.csv``:
   ``p90_ms``); an interrupted run resumes from it (``resume=True``) if the settings in
   ``LAT.partial.json`` match.  It is kept afterwards: a later call with a larger ``limit`` continues.
 * ``LAT.csv``: ``index, arch_str, <name>_latency_ms`` for every member of every measured class (a
-  subset table when ``limit`` stops early: read it with ``predictor.benchmark.load_hardware(p, subset=True)``).
+  subset table when ``limit`` stops early: read it with ``predictor.truth.load_hardware(p, subset=True)``).
 * ``LAT.json``: the machine (CPU model, logical CPUs, threads used, torch / numpy / Python versions,
   platform, load average at the start), the settings and counts.
 
@@ -52,7 +52,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from tqdm.auto import tqdm
 
-from supernet.space import NUM_ARCHS, all_archs, iso_ids
+from supernet.fileio import write_csv_atomic
+from supernet.resolve import arch_strs, to_indices
+from supernet.space import NUM_ARCHS, iso_ids
+from supernet.tables import align_to_space, read_arch_table, sidecar_path, write_table
+
+from .truth.hardware import LATENCY_SUFFIX
 
 __all__ = [
     "PARTIAL_COLUMNS",
@@ -115,8 +120,6 @@ def machine_info(threads: int | None = None, device: str = "cpu") -> dict[str, A
 # ============================================================================ measuring
 def partial_path(out: str | os.PathLike[str]) -> Path:
     """``LAT.csv`` -> ``LAT.partial.csv`` (the resumable per-class file)."""
-    from .benchmark import sidecar_path
-
     side = sidecar_path(out)
     return side.with_name(side.name[: -len(".json")] + ".partial.csv")
 
@@ -144,9 +147,7 @@ def _read_partial(path: Path) -> pd.DataFrame:
 
 
 def _write_partial(path: Path, df: pd.DataFrame) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_csv(tmp, index=False, columns=list(PARTIAL_COLUMNS))
-    os.replace(tmp, path)
+    write_csv_atomic(df, path, index=False, columns=list(PARTIAL_COLUMNS))
 
 
 def measure_space_latency(
@@ -181,8 +182,6 @@ def measure_space_latency(
     re-measuring).  See the module docstring for the files.
     """
     from supernet.costs import measure_latency
-
-    from .benchmark import LATENCY_SUFFIX, write_table
 
     if statistic not in ("median", "min"):
         raise ValueError(f"statistic must be 'median' or 'min', got {statistic!r}")
@@ -248,8 +247,7 @@ def measure_space_latency(
         order_ = np.argsort(rows["index"].to_numpy())
         members = rows["index"].to_numpy()[order_]
         lat = rows[f"{statistic}_ms"].to_numpy()[order_]
-    strs = [a.to_str() for a in all_archs()]
-    table = pd.DataFrame({"index": members, "arch_str": [strs[i] for i in members], col: lat})
+    table = pd.DataFrame({"index": members, "arch_str": arch_strs()[members].tolist(), col: lat})
     meta = {
         "format": "nasgcn-latency",
         "column": col,
@@ -363,9 +361,7 @@ class LatencyPredictor(RegressorMixin, BaseEstimator):
         raise ValueError(f"unknown latency model {self.model!r}; choose one of {', '.join(LATENCY_MODELS)}")
 
     def fit(self, archs, y) -> "LatencyPredictor":
-        from . import graphs as G
-
-        idx = G.to_indices(archs)
+        idx = to_indices(archs)
         yy = np.asarray(y, dtype=np.float64).ravel()
         if yy.shape != idx.shape:
             raise ValueError(f"archs and y must have the same length, got {idx.size} and {yy.size}")
@@ -387,11 +383,9 @@ class LatencyPredictor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, archs) -> np.ndarray:
-        from . import graphs as G
-
         if not hasattr(self, "estimator_"):
             raise RuntimeError("LatencyPredictor is not fitted yet: call fit(archs, y) first")
-        idx = G.to_indices(archs)
+        idx = to_indices(archs)
         t = self.estimator_.predict(idx if self.model == "gcn" else latency_features(idx))
         t = np.asarray(t, dtype=np.float64)
         return np.exp(t) if self.log_target_ else t
@@ -430,10 +424,9 @@ def evaluate_latency_predictor(
     ``within_10pct_per_class`` over one row per held-out isomorphism class (the honest figure when a
     class's members carry copies of one measurement, as :func:`measure_space_latency` writes).
     """
-    from . import graphs as G
     from .metrics import kendall_tau, spearman_rho
 
-    idx = G.to_indices(archs)
+    idx = to_indices(archs)
     yy = np.asarray(y, dtype=np.float64)
     ok = np.isfinite(yy)
     idx, yy = idx[ok], yy[ok]
@@ -486,13 +479,12 @@ def fill_latency(
     (other columns NaN on rows ``df`` lacked).  Measured values are kept exactly.  ``evaluate=True`` also
     reports the accuracy on held-out measured rows (a separate fit on ``n_train`` of them).
     """
-    from .benchmark import align_to_space
     from .search import resolve_column
 
     col = resolve_column(df, column)
     aligned = align_to_space(df, name="latency table")
     full = pd.DataFrame({"index": np.arange(NUM_ARCHS, dtype=np.int64),
-                         "arch_str": [a.to_str() for a in all_archs()]})
+                         "arch_str": arch_strs().tolist()})
     rest = [c for c in aligned.columns if c not in ("index", "arch_str")]
     full = full.merge(aligned[["index", *rest]], on="index", how="left")
     y = full[col].to_numpy(dtype=np.float64, copy=True)
@@ -525,8 +517,6 @@ def fill_latency_file(
     """``nasgcn latency fill``: read a latency CSV (measured subset), fill ``column`` (default: its only
     ``*_latency_ms`` column) for all 15,625 and write ``index, arch_str, <column>, <column minus _ms>_measured``
     (1 where measured, 0 where predicted) with a JSON sidecar (model, counts, held-out accuracy)."""
-    from .benchmark import LATENCY_SUFFIX, read_arch_table, write_table
-
     df = read_arch_table(table, name=f"latency table {table}")
     if column is None:
         cols = [c for c in df.columns if str(c).endswith(LATENCY_SUFFIX)]

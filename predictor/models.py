@@ -2,7 +2,7 @@
 
 ``est = Model(**explicit_hyper_parameters, random_state=0)``; ``est.fit(archs, y)`` returns ``est``;
 ``est.predict(archs)`` returns float64[n]; learned state ends in ``_``.  ``archs`` is anything
-:func:`predictor.graphs.to_indices` reads (official indices, arch strings, op tuples, :class:`Arch`).
+:func:`supernet.resolve.to_indices` reads (official indices, arch strings, op tuples, :class:`Arch`).
 ``y`` is an accuracy in percent (weight-sharing accuracy in the usual use).
 
 * :class:`GCNPredictor`: graph convolutions (:class:`DirGCNConv`, PyG style, both edge directions with
@@ -36,6 +36,7 @@ from sklearn.neural_network import MLPRegressor
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing, global_add_pool, global_mean_pool
 
+from supernet.resolve import to_indices
 from supernet.space import NUM_ARCHS, NUM_OPS, degenerate_mask
 
 from . import graphs as G
@@ -209,7 +210,7 @@ class GCNNet(nn.Module):
 
 # ============================================================================ contract
 def _check_xy(archs, y) -> tuple[np.ndarray, np.ndarray]:
-    idx = G.to_indices(archs)
+    idx = to_indices(archs)
     yy = np.asarray(y, dtype=np.float64).ravel()
     if yy.shape != idx.shape:
         raise ValueError(f"archs and y must have the same length, got {idx.size} and {yy.size}")
@@ -360,12 +361,12 @@ class BasePredictor(RegressorMixin, BaseEstimator):
     def predict_uncorrected(self, archs) -> np.ndarray:
         """Prediction of the model fitted to ``y`` alone (no landmark correction), float64[n]."""
         self._check_fitted()
-        return self._predict(G.to_indices(archs))
+        return self._predict(to_indices(archs))
 
     def predict(self, archs) -> np.ndarray:
         """Predicted accuracy (percent), float64[n]; landmark-corrected when fitted with landmarks."""
         self._check_fitted()
-        idx = G.to_indices(archs)
+        idx = to_indices(archs)
         p = self._predict(idx)
         if self.landmarks_ is not None:
             p = self.landmarks_.transform(p, idx)
@@ -743,7 +744,7 @@ class GCNPredictor(BasePredictor):
         correction's slope.
         """
         self._check_fitted()
-        idx = G.to_indices(archs)
+        idx = to_indices(archs)
         members = self._predict_members(idx)
         sd = np.sqrt(members.std(0) ** 2 + getattr(self, "heldout_rmse_", 0.0) ** 2)
         if self.landmarks_ is not None:

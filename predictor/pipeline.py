@@ -24,7 +24,6 @@ Config: one TOML file with the supernet sections (``[data] [model] [train] [samp
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import time
@@ -37,8 +36,11 @@ import pandas as pd
 
 from supernet.config import SupernetConfig, config_from_dict, read_toml
 from supernet.evaluate import file_hash as file_sha
+from supernet.fileio import write_json_atomic
+from supernet.hashing import json_digest
+from supernet.paths import data_path
 
-from .paths import data_path
+from .truth import load_truth, truth_accuracy
 
 __all__ = ["RunConfig", "load_run_config", "run_pipeline", "STAGES"]
 
@@ -137,7 +139,7 @@ def load_run_config(path: str | Path) -> RunConfig:
 
 # ---------------------------------------------------------------------- keys and the manifest
 def _key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return json_digest(parts, 16, default=str)
 
 
 class Manifest:
@@ -154,9 +156,7 @@ class Manifest:
     def record(self, stage: str, key: str, outputs: list[Path], seconds: float, **extra: Any) -> None:
         self.data[stage] = {"key": key, "outputs": [p.name for p in outputs], "seconds": round(seconds, 2),
                             "finished": time.strftime("%Y-%m-%d %H:%M:%S"), **extra}
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=2))
-        tmp.replace(self.path)
+        write_json_atomic(self.path, self.data, indent=2)
 
 
 def _optional_file(setting: str | None, default: Path | None = None) -> Path | None:
@@ -341,7 +341,6 @@ def evaluate_run(
     search_cfg: SearchSection,
 ) -> dict[str, Any]:
     """Ranking metrics of the table and of the raw supernet, and the true accuracy/regret of each pick."""
-    from .benchmark import load_truth, truth_accuracy
     from .metrics import evaluate_ranking
     from .search import check_feasible, parse_constraints
     from supernet.space import degenerate_mask

@@ -14,6 +14,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .truth import load_truth, truth_accuracy
+
 __all__ = ["plot_pareto", "plot_training_curve", "plot_vs_truth", "write_report"]
 
 log = logging.getLogger(__name__)
@@ -224,8 +226,6 @@ def write_report(run: str | os.PathLike[str]) -> Path:
         except Exception as e:  # noqa: BLE001 - a plot must not lose the report
             log.warning("Pareto plot skipped: %s", e)
         if ev:
-            from .benchmark import load_truth, truth_accuracy
-
             true = np.asarray(truth_accuracy(load_truth(ev["truth"]), ev["dataset"]), float)
             plots.append(("predicted vs true", plot_vs_truth(table["pred_acc"], true, run / "pred_vs_true.png",
                                                               xlabel="predicted accuracy (lookup table)",

@@ -7,7 +7,7 @@ table, ...).  It may cover the whole space or a subset.
 * :class:`Constraint`: ``COL <= VALUE`` or ``COL >= VALUE`` on a numeric column (``"params_m<=0.8"``;
   CLI style ``--max params_m=0.8`` / ``--min ...`` via :func:`parse_constraints`).  A latency column may
   be named by its device (``raspi4`` -> ``hwnb_c10_raspi4_latency_ms``, see
-  :func:`predictor.benchmark.latency_column`).
+  :func:`predictor.truth.latency_column`).
 * :func:`feasible_mask`: bool[n_rows].  **NaN in a constrained column counts as infeasible** (a device
   measured on a subset constrains the search to that subset; fill it first with
   :func:`predictor.latency.fill_latency` to search the whole space).
@@ -41,7 +41,11 @@ from typing import Callable, Iterable, Literal, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from supernet.fileio import jsonable
 from supernet.space import NUM_ARCHS, NUM_EDGES, NUM_OPS, all_archs, codes_to_indices, iso_ids, ops_matrix
+from supernet.tables import BenchmarkError, read_arch_table
+
+from .truth.hardware import latency_column
 
 __all__ = [
     "SearchError",
@@ -203,8 +207,6 @@ def resolve_column(df: pd.DataFrame, name: str) -> str:
         raise UnknownColumnError(
             f"column {name!r} is not numeric (dtype {df[name].dtype}); numeric columns: {', '.join(known)}"
         )
-    from .benchmark import BenchmarkError, latency_column
-
     try:
         col = latency_column(df, name)
     except BenchmarkError:
@@ -680,8 +682,7 @@ def to_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[d
     for rec in sub.to_dict(orient="records"):
         row = {}
         for k, v in rec.items():
-            if isinstance(v, np.generic):
-                v = v.item()
+            v = jsonable(v)
             if isinstance(v, float) and math.isnan(v):
                 v = None
             row[str(k)] = v
@@ -693,8 +694,6 @@ def read_table(path, extra: Sequence = ()) -> pd.DataFrame:
     """A table for searching: CSV(.gz) keyed by ``index`` and/or ``arch_str`` (lookup table, hardware table,
     truth table, ...), any subset of the space, with the non-key columns of each ``extra`` file (e.g. a
     measured latency CSV) joined on ``index`` (NaN where an extra file lacks a row).  Column clashes raise."""
-    from .benchmark import read_arch_table
-
     df = read_arch_table(path, name=f"table {path}").reset_index(drop=True)
     for e in extra:
         more = read_arch_table(e, name=f"table {e}")

@@ -17,7 +17,6 @@ an architecture outside the space raises :class:`~supernet.space.ArchError` nami
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import hashlib
 import json
 import logging
@@ -30,22 +29,23 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from supernet.costs import space_costs
+from supernet.fileio import jsonable
 from supernet.hashing import file_digest
-from supernet.space import (
-    NUM_ARCHS,
-    NUM_EDGES,
-    OPS,
-    Arch,
-    ArchError,
-    all_archs,
-    codes_to_indices,
-    degenerate_mask,
-    iso_ids,
-    parse_arch,
+from supernet.resolve import arch_strs, to_indices
+from supernet.space import NUM_ARCHS, degenerate_mask, iso_ids, parse_arch
+from supernet.tables import (
+    BenchmarkError,
+    MissingDataError,
+    align_to_space,
+    read_arch_table,
+    sidecar_path,
+    write_table,
 )
 
 from . import graphs as G
 from .models import MODELS, BasePredictor, GCNPredictor, make_model
+from .truth.hardware import load_hardware, validate_hardware
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -54,7 +54,6 @@ __all__ = [
     "fit_table",
     "read_ws",
     "sample_ws",
-    "resolve_indices",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,74 +66,6 @@ SIGNAL_PREFIX = "sig_"
 """Prefix of a fused table's per-signal columns."""
 FORMAT = "nasgcn-lookup-table"
 FORMAT_VERSION = 1
-
-
-# ---------------------------------------------------------------------- vectorised arch resolution
-@functools.lru_cache(maxsize=1)
-def _str_index() -> pd.Index:
-    return pd.Index([a.to_str() for a in all_archs()])
-
-
-_OP_INDEX = pd.Index(OPS)
-
-
-def resolve_indices(archs: Any) -> np.ndarray:
-    """Official indices (int64[n]) of many architectures, vectorised.
-
-    Accepts an integer array/list (indices), an (n, 6) array of op codes or op names, a sequence of
-    arch strings (surrounding whitespace allowed; digit strings are indices), op tuples or
-    :class:`Arch`.  Raises :class:`ArchError` naming the first entry that is not in the space.
-    """
-    if isinstance(archs, (str, Arch)) or np.isscalar(archs):
-        raise ArchError("resolve_indices needs a sequence; use LookupTable.lookup for one architecture")
-    if isinstance(archs, pd.Series):
-        archs = archs.to_numpy()
-    try:
-        if isinstance(archs, np.ndarray):
-            arr = archs
-        elif len(archs) and isinstance(archs[0], (int, np.integer)) and not isinstance(archs[0], bool):
-            arr = np.asarray(archs)  # indices: an integer array (anything else falls through below)
-        else:
-            arr = np.array(archs, dtype=object)  # strings / tuples: no slow fixed-width unicode copy
-    except ValueError:  # ragged: mixed kinds of entries
-        return G.to_indices(list(archs))
-    if arr.ndim == 0:
-        return G.to_indices(list(archs))
-    if arr.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if arr.dtype == object and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr.ravel()):
-        arr = arr.astype(np.int64)  # op-code tuples given as Python ints
-    if arr.dtype.kind in "iu":
-        if arr.ndim == 2:
-            return codes_to_indices(arr)
-        if arr.ndim != 1:
-            raise ArchError(f"an integer array of architectures must be 1-D (indices) or (n, 6) (codes), got {arr.shape}")
-        a = arr.astype(np.int64)
-        bad = (a < 0) | (a >= NUM_ARCHS)
-        if bad.any():
-            p = int(np.argmax(bad))
-            raise ArchError(f"entry {p}: official index must be in 0..{NUM_ARCHS - 1}, got {a[p]}")
-        return a
-    is_str = arr.dtype.kind == "U" or (arr.dtype == object and all(isinstance(v, str) for v in arr.ravel()))
-    if is_str and arr.ndim == 2 and arr.shape[1] == NUM_EDGES:  # op names per edge
-        flat = arr.ravel().astype(object)
-        codes = _OP_INDEX.get_indexer(flat)
-        if (codes < 0).any():
-            p = int(np.argmax(codes < 0))
-            raise ArchError(f"entry {p // NUM_EDGES}: unknown operation {flat[p]!r}; known: {', '.join(OPS)}")
-        return codes_to_indices(codes.reshape(-1, NUM_EDGES))
-    if is_str and arr.ndim == 1:
-        flat = arr.astype(object)
-        pos = _str_index().get_indexer(flat)
-        for p in np.flatnonzero(pos < 0):  # whitespace, digit strings (indices) or errors: misses only
-            try:
-                pos[p] = parse_arch(flat[p]).index
-            except ArchError as e:
-                raise ArchError(f"entry {p} ({flat[p]!r}) is not a NAS-Bench-201 architecture: {e}") from None
-        return pos.astype(np.int64)
-    if arr.ndim == 2:
-        return G.to_indices([tuple(r) for r in arr])
-    return G.to_indices(list(arr))
 
 
 # ---------------------------------------------------------------------- the table
@@ -167,11 +98,11 @@ class LookupTable:
             raise ValueError(f"lookup table has {len(df)} rows, needs all {NUM_ARCHS} architectures")
         if not np.array_equal(df["index"].to_numpy(), np.arange(NUM_ARCHS)):
             raise ValueError("lookup table rows must be in official index order 0..15624 (column 'index')")
-        if not np.array_equal(df["arch_str"].to_numpy(dtype=object), _str_index().to_numpy(dtype=object)):
-            bad = int(np.argmax(df["arch_str"].to_numpy(dtype=object) != _str_index().to_numpy(dtype=object)))
+        if not np.array_equal(df["arch_str"].to_numpy(dtype=object), arch_strs()):
+            bad = int(np.argmax(df["arch_str"].to_numpy(dtype=object) != arch_strs()))
             raise ValueError(
                 f"lookup table row {bad}: arch_str {df['arch_str'].iloc[bad]!r} is not official index {bad} "
-                f"({_str_index()[bad]!r})"
+                f"({arch_strs()[bad]!r})"
             )
         if not np.isfinite(df["pred_acc"].to_numpy(dtype=np.float64)).all():
             raise ValueError("lookup table column 'pred_acc' must be finite for every architecture")
@@ -191,8 +122,8 @@ class LookupTable:
 
     # ------------------------------------------------------------------ queries
     def query(self, archs: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """Rows of many architectures (any form :func:`resolve_indices` reads), in the order given."""
-        idx = resolve_indices(archs)
+        """Rows of many architectures (any form :func:`supernet.resolve.to_indices` reads), in the order given."""
+        idx = to_indices(archs)
         out = self.df.iloc[idx]
         if columns is not None:
             unknown = [c for c in columns if c not in self.df.columns]
@@ -207,7 +138,7 @@ class LookupTable:
 
     def predicted(self, archs: Any) -> np.ndarray:
         """``pred_acc`` of many architectures, float64[n]."""
-        return self.df["pred_acc"].to_numpy(dtype=np.float64)[resolve_indices(archs)]
+        return self.df["pred_acc"].to_numpy(dtype=np.float64)[to_indices(archs)]
 
     def top(self, k: int = 10, column: str = "pred_acc") -> pd.DataFrame:
         """The ``k`` rows with the largest ``column`` (ties by index)."""
@@ -217,15 +148,11 @@ class LookupTable:
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write CSV(.gz) + JSON sidecar atomically; returns the table path."""
-        from .benchmark import write_table
-
         return write_table(self.df, path, self.meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "LookupTable":
         """Read a table written by :meth:`save` (the sidecar is optional; ``meta`` is then empty)."""
-        from .benchmark import MissingDataError, sidecar_path
-
         p = Path(path)
         if not p.is_file():
             raise MissingDataError(f"lookup table {p} not found; make one with `nasgcn fit --ws WS.csv --out {p}`")
@@ -244,8 +171,6 @@ def read_ws(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     Rows whose ``ws_acc`` is NaN are dropped (logged); non-numeric values raise.
     """
-    from .benchmark import BenchmarkError, read_arch_table
-
     df = read_arch_table(path, required=["ws_acc"], name=f"weight-sharing file {path}")
     return _clean_ws(df, str(path), BenchmarkError)
 
@@ -281,8 +206,6 @@ def _clean_ws(df: pd.DataFrame, name: str, err: type[Exception] = ValueError) ->
 
 
 def _aligned(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    from .benchmark import align_to_space
-
     return align_to_space(df, name=name, subset=True)
 
 
@@ -295,8 +218,6 @@ def build_table(
     """The table of a fitted ``model``: its predictions for all 15,625, plus ``ws`` (aligned frame
     with ``index`` and ``ws_acc``) and ``hardware`` (aligned frame: every column but ``index`` and
     ``arch_str`` is added, NaN where a row is absent)."""
-    from supernet.costs import space_costs
-
     pred = model.predict_space()
     std = model.predict_std(np.arange(NUM_ARCHS)) if hasattr(model, "predict_std") else np.full(NUM_ARCHS, np.nan)
     ws_acc = np.full(NUM_ARCHS, np.nan)
@@ -306,7 +227,7 @@ def build_table(
     df = pd.DataFrame(
         {
             "index": np.arange(NUM_ARCHS, dtype=np.int64),
-            "arch_str": _str_index().to_numpy(dtype=object),
+            "arch_str": arch_strs(),
             "iso_id": np.asarray(iso_ids(), dtype=np.int64),
             "pred_acc": pred,
             "pred_std": std,
@@ -392,7 +313,7 @@ def _fit_fused(
         "model": "fusion",
         "estimator": "FusionPredictor",
         "completion_model": model,
-        "params": {k: _jsonable(v) for k, v in (model_params or {}).items()},
+        "params": {k: jsonable(v) for k, v in (model_params or {}).items()},
         "signals": list(est.weights_),
         "weights": est.weights_,
         "completed_signals": est.completed_,
@@ -420,16 +341,6 @@ class _Fixed:
         return self.pred
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (tuple, list)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    return v
-
-
 def fit_table(
     ws: pd.DataFrame | str | os.PathLike[str],
     model: str | BasePredictor = "gcn",
@@ -452,13 +363,11 @@ def fit_table(
     ``ws``: a path or a DataFrame with ``index`` and/or ``arch_str`` and ``ws_acc`` (percent; NaN rows
     dropped).  ``model``: ``gcn | ridge | gbr | mlp`` (then ``model_params`` override the defaults) or
     an unfitted estimator.  ``seed``: the estimator's ``random_state``.  ``hardware``: path (checked
-    with :func:`predictor.benchmark.load_hardware`) or aligned DataFrame; its columns are appended.
+    with :func:`predictor.truth.load_hardware`) or aligned DataFrame; its columns are appended.
     ``landmarks``: OPTIONAL path or DataFrame (``index``/``arch_str`` and ``true_acc``, percent) of
     architectures whose true accuracy is known; they correct the model's bias (see
     :class:`predictor.models.LandmarkCorrection`) and are recorded in the sidecar.
     """
-    from .benchmark import align_to_space, load_hardware, read_arch_table, validate_hardware
-
     inputs: dict[str, Any] = {}
     if ws is None:
         if proxies is None:
@@ -511,7 +420,7 @@ def fit_table(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "model": name,
         "estimator": type(est).__name__,
-        "params": {k: _jsonable(v) for k, v in est.get_params().items()},
+        "params": {k: jsonable(v) for k, v in est.get_params().items()},
         "seed": seed,
         "n_ws": int(len(ws_df)),
         "n_landmarks": 0 if lm is None else int(lm[0].size),

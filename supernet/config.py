@@ -9,12 +9,13 @@ A config file has the sections ``[data]``, ``[model]``, ``[train]``, ``[sampling
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from .hashing import json_digest
 
 __all__ = [
     "DataConfig",
@@ -28,7 +29,6 @@ __all__ = [
     "read_toml",
     "config_from_dict",
     "config_hash",
-    "dict_hash",
 ]
 
 
@@ -229,14 +229,9 @@ def load_config(path: str | Path) -> SupernetConfig:
 _OTHER_STAGES = {"predictor", "search", "run", "report", "hardware"}
 
 
-def dict_hash(d: dict[str, Any]) -> str:
-    """Short SHA-256 (16 hex digits) of a JSON-able dict, key order ignored."""
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def config_hash(cfg: SupernetConfig, *sections: str) -> str:
     """Short SHA-256 of the given sections (all when none), to detect a changed config on resume."""
     d = cfg.to_dict()
     if sections:
         d = {s: d[s] for s in sections}
-    return dict_hash(d)
+    return json_digest(d, 16)

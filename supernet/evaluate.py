@@ -18,7 +18,6 @@ is done; a rerun skips what is there.  Sharded: under ``torchrun`` rank r scores
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import math
@@ -36,10 +35,12 @@ from tqdm.auto import tqdm
 
 from .classjobs import remove_partials, representatives, score_classes, world_rank
 from .config import EvalConfig, SupernetConfig, config_from_dict
-from .hashing import file_digest
+from .fileio import write_csv_atomic
+from .hashing import file_digest, json_digest
 from .data import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
 from .network import SuperNet
-from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids, parse_many
+from .resolve import parse_many
+from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids
 from .training import CheckpointError, build_supernet, load_checkpoint, load_images, resolve_device
 
 __all__ = ["sample_archs", "load_trained", "normalise_images", "WSEvaluator", "evaluate_supernet", "WS_COLUMNS"]
@@ -194,7 +195,7 @@ def evaluate_supernet(
     reps = representatives(arch_list, canonical=False)
     out.parent.mkdir(parents=True, exist_ok=True)
     ck_hash = file_hash(ck_file)
-    key = hashlib.sha256(json.dumps([ck_hash, ecfg.__dict__], sort_keys=True).encode()).hexdigest()[:12]
+    key = json_digest([ck_hash, ecfg.__dict__], 12)
     cached = _finished_output(out, ck_hash, ecfg, arch_list)
     if cached is not None:
         log.info("%s already holds these scores (same checkpoint and eval config); reusing it", out)
@@ -225,9 +226,7 @@ def evaluate_supernet(
             measured = reps[c] == a
         rows.append((i, a.to_str(), c, bool(deg[i]), acc, loss, measured))
     df = pd.DataFrame(rows, columns=WS_COLUMNS)
-    tmp = out.with_name(out.name + ".tmp")
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    write_csv_atomic(df, out, index=False)
     sidecar = {
         "checkpoint": str(ck_file.resolve()),
         "checkpoint_sha256_16": ck_hash,

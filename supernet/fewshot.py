@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -33,8 +32,10 @@ import torch
 from .config import EvalConfig, config_from_dict
 from .data import ImageSet
 from .evaluate import WS_COLUMNS, evaluate_supernet
+from .fileio import write_csv_atomic, write_json_atomic
 from .hashing import file_digest
-from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, format_pattern, parse_many
+from .resolve import parse_many
+from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, format_pattern
 from .training import CHECKPOINT, CheckpointError, load_checkpoint, train_supernet
 
 __all__ = ["split_patterns", "parse_edges", "train_fewshot", "evaluate_fewshot", "route", "MANIFEST"]
@@ -160,15 +161,9 @@ def train_fewshot(
                 "pattern": patterns[name], "run": name, "finished": bool(summary["finished"]),
                 "seconds_last_call": round(time.perf_counter() - t0, 2),
             }
-            _write_json(manifest_path, manifest)
-    _write_json(manifest_path, manifest)
+            write_json_atomic(manifest_path, manifest, indent=2)
+    write_json_atomic(manifest_path, manifest, indent=2)
     return manifest
-
-
-def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2))
-    os.replace(tmp, path)
 
 
 def evaluate_fewshot(
@@ -211,9 +206,7 @@ def evaluate_fewshot(
     # every architecture is in exactly one sub-supernet's table: index them all, take the input order
     scored = pd.concat(frames.values()).drop_duplicates("index").set_index("index", drop=False)
     table = scored.loc[[a.index for a in arch_list], WS_COLUMNS + ["sub"]].reset_index(drop=True)
-    tmp = out.with_name(out.name + ".tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    write_csv_atomic(table, out, index=False)
     side = {
         "fewshot_dir": str(root.resolve()),
         "edges": manifest["edges"],

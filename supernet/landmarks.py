@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .space import Arch, all_archs, degenerate_mask
+from .tables import read_arch_table
 
 __all__ = ["LandmarkSet", "landmark_rank_loss"]
 
@@ -45,8 +46,6 @@ class LandmarkSet:
         ``select``: ``"random"`` (drawn with ``seed``) or ``"quantile"`` (evenly spaced along the rows'
         true-accuracy ranking, best and worst included, so the landmarks span the whole range).
         """
-        from predictor.benchmark import read_arch_table
-
         if select not in ("random", "quantile"):
             raise ValueError(f"[landmarks] select must be 'random' or 'quantile', got {select!r}")
         df = read_arch_table(path, required=["true_acc"], name=f"landmark table {path}")

@@ -45,7 +45,8 @@ from .data import ImageSet
 from .evaluate import normalise_images
 from .config import SupernetConfig
 from .network import StandaloneNet
-from .space import Arch, all_archs, degenerate_mask, iso_ids, parse_many
+from .resolve import parse_many
+from .space import Arch, all_archs, degenerate_mask, iso_ids
 from .training import load_images, resolve_source
 
 __all__ = [

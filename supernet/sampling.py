@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import math
 from abc import ABC, abstractmethod
@@ -51,8 +50,10 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from .hashing import json_digest
+from .resolve import to_indices
 from .space import (
-    NUM_ARCHS, NUM_EDGES, NUM_OPS, Arch, codes_to_indices, degenerate_mask, format_pattern, parse_many, parse_pattern,
+    NUM_ARCHS, NUM_EDGES, NUM_OPS, Arch, codes_to_indices, degenerate_mask, format_pattern, parse_pattern,
     pattern_mask,
 )
 
@@ -105,8 +106,7 @@ class ArchSampler(ABC):
 
     def fingerprint(self) -> str:
         """Short hash of the sampler's name and configuration."""
-        blob = json.dumps({"name": self.name, **self._config()}, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return json_digest({"name": self.name, **self._config()}, 16, default=str)
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-able state: name, configuration fingerprint and position (for sequential samplers)."""
@@ -249,7 +249,7 @@ class SizeProportionalSampler(ArchSampler):
 
 # ---------------------------------------------------------------------------------------------- fixed set
 def _pool_indices(archs: Sequence[ArchLike], exclude_degenerate: bool) -> np.ndarray:
-    idx = np.array([a.index for a in parse_many(archs)], dtype=np.int64)
+    idx = to_indices(archs)
     if len(idx) == 0:
         raise ValueError("the architecture list is empty")
     uniq, counts = np.unique(idx, return_counts=True)

@@ -16,7 +16,7 @@ import functools
 import random
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -311,17 +311,6 @@ def degenerate_mask() -> np.ndarray:
     """bool[15625]: True where the cell output is disconnected from the input (341 cells)."""
     out = np.fromiter((a.is_degenerate for a in _ALL()), dtype=bool, count=NUM_ARCHS)
     out.setflags(write=False)
-    return out
-
-
-def parse_many(values: Iterable["Arch | str | int | Sequence[str | int]"]) -> list[Arch]:
-    """:func:`parse_arch` over an iterable; the error names the position of the first bad entry."""
-    out = []
-    for pos, v in enumerate(values):
-        try:
-            out.append(parse_arch(v))
-        except ArchError as e:
-            raise ArchError(f"entry {pos}: {e}") from None
     return out
 
 

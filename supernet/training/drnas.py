@@ -59,7 +59,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import SupernetConfig, dict_hash
+from ..config import SupernetConfig
+from ..hashing import json_digest
 from ..data import ImageSet, TensorLoader
 from ..network import SuperNet
 from ..space import EDGES, OPS
@@ -229,7 +230,7 @@ def train_drnas(
     ck = open_checkpoint(ck_path, resume, kind="DrNAS", config=run_cfg, defaults=defaults, resumable=_RESUMABLE,
                          fmt=_FORMAT)
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG).write_text(json.dumps({"config": run_cfg, "hash": dict_hash(run_cfg)}, indent=2))
+    (out / CONFIG).write_text(json.dumps({"config": run_cfg, "hash": json_digest(run_cfg, 16)}, indent=2))
 
     images = data if data is not None else load_images(scfg, progress=progress)
     num_classes = int(scfg.data.num_classes)
@@ -278,7 +279,7 @@ def train_drnas(
         "history": trainee.history,
     }
     if summary["finished"]:
-        result = {**summary, "config": run_cfg, "config_hash": dict_hash(run_cfg)}
+        result = {**summary, "config": run_cfg, "config_hash": json_digest(run_cfg, 16)}
         result.pop("seconds_this_call")
         tmp = out / (RESULT + ".tmp")
         tmp.write_text(json.dumps(result, indent=2))
@@ -373,7 +374,7 @@ class _DrNAS:
             {
                 "format": _FORMAT,
                 "config": self.run_cfg,
-                "config_hash": dict_hash(self.run_cfg),
+                "config_hash": json_digest(self.run_cfg, 16),
                 "num_classes": self.num_classes,
                 "model": self.model.state_dict(),
                 "arch": self.arch.state_dict(),

@@ -26,7 +26,7 @@ def resolve_source(cfg: SupernetConfig) -> SupernetConfig:
     (or ``[data] root``), else ``"synthetic"``; other sources are returned unchanged."""
     if cfg.data.source != "auto":
         return cfg
-    from predictor.paths import data_root
+    from ..paths import data_root
 
     root = Path(cfg.data.root) if cfg.data.root else data_root()
     try:
@@ -50,7 +50,7 @@ def load_images(cfg: SupernetConfig, *, progress: bool = True) -> dict[str, Imag
         }
     if d.source != "cifar10":
         raise ValueError(f"[data] source must be 'cifar10', 'synthetic' or 'auto', got {d.source!r}")
-    from predictor.paths import data_root
+    from ..paths import data_root
 
     root = Path(d.root) if d.root else data_root()
     sets = cifar10_splits(root, split=d.split, seed=d.seed, cache_dir=d.cache_dir, progress=progress)

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import kendalltau
 
 from predictor import graphs as G
-from predictor.benchmark import BenchmarkError
+from supernet.tables import BenchmarkError
 from predictor.cli import main
 from predictor.fusion import FusionPredictor, normal_scores, read_signal_table
 from predictor.table import SIGNAL_PREFIX, LookupTable, fit_table

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from predictor import graphs as G
-from supernet.space import NUM_ARCHS, OPS, Arch, ArchError, all_archs, degenerate_mask, iso_ids
+from supernet.space import NUM_ARCHS, OPS, Arch, all_archs, degenerate_mask, iso_ids
 
 
 def _reach(adj: torch.Tensor) -> torch.Tensor:
@@ -107,20 +107,6 @@ def test_edge_encoding_matches_dense():
         want = sorted(zip(d.edge_index[0].tolist(), d.edge_index[1].tolist(), d.edge_type.tolist()))
         assert got == want
         assert all(t in (1, 2, 3, 4) for t in d.edge_type.tolist())
-
-
-def test_to_indices_accepts_every_form():
-    a = all_archs()[123]
-    got = G.to_indices([a, a.to_str(), 123, a.ops, list(a.codes), str(123)])
-    assert got.tolist() == [123] * 6
-    assert G.to_indices(np.array([5, 6])).tolist() == [5, 6]
-    assert G.to_indices(np.array([a.codes])).tolist() == [123]
-    with pytest.raises(ArchError, match="entry 1"):
-        G.to_indices([1, "|nope~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
-    with pytest.raises(ArchError):
-        G.to_indices(np.array([NUM_ARCHS]))
-    with pytest.raises(ArchError, match="sequence"):
-        G.to_indices(a.to_str())
 
 
 def test_graph_features():

@@ -10,7 +10,7 @@ import pytest
 
 import supernet.costs as costs
 from predictor import latency as L
-from predictor.benchmark import load_hardware
+from predictor.truth import load_hardware
 from supernet.space import NUM_ARCHS, degenerate_mask, iso_ids, ops_matrix
 
 TINY = dict(C=4, N=1, warmup=0, repeats=1, progress=False)

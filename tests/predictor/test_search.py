@@ -375,7 +375,7 @@ def test_plot_pareto_writes_png(tmp_path, cost_table):
 
 
 def test_top_k_real_truth_optimum(truth_csv):
-    from predictor.benchmark import load_truth
+    from predictor.truth import load_truth
 
     truth = load_truth(truth_csv)
     best = S.top_k(truth, "cifar10_test_acc", k=1)

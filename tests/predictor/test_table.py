@@ -10,7 +10,8 @@ import pytest
 
 from predictor import graphs as G
 from predictor.models import RidgePredictor
-from predictor.table import TABLE_COLUMNS, LookupTable, build_table, fit_table, read_ws, resolve_indices
+from predictor.table import TABLE_COLUMNS, LookupTable, build_table, fit_table, read_ws
+from supernet.resolve import to_indices
 from supernet.space import NUM_ARCHS, Arch, ArchError, all_archs, iso_ids
 
 
@@ -85,9 +86,9 @@ def test_query_every_form(table):
     assert table.query(np.array([3, 1, 2]), columns=["pred_acc"]).shape == (3, 1)
     assert np.array_equal(table.predicted([5, 6]), table.df["pred_acc"].to_numpy()[[5, 6]])
     codes = np.array([all_archs()[i].codes for i in (10, 20)])
-    assert resolve_indices(codes).tolist() == [10, 20]
+    assert to_indices(codes).tolist() == [10, 20]
     names = np.array([all_archs()[i].ops for i in (30, 40)])
-    assert resolve_indices(names).tolist() == [30, 40]
+    assert to_indices(names).tolist() == [30, 40]
     assert table.top(3)["pred_acc"].is_monotonic_decreasing
     with pytest.raises(KeyError, match="unknown column"):
         table.query([1], columns=["latency"])
@@ -100,7 +101,7 @@ def test_unknown_architecture_errors(table):
     with pytest.raises(ArchError, match="0..15624"):
         table.query([0, NUM_ARCHS])
     with pytest.raises(ArchError, match="unknown operation 'conv'"):
-        resolve_indices(np.array([["conv"] * 6]))
+        to_indices(np.array([["conv"] * 6]))
     with pytest.raises(ArchError):
         table.lookup("resnet")
 
@@ -111,7 +112,7 @@ def test_million_queries(table):
     got = table.predicted(ids)
     assert np.array_equal(got, table.df["pred_acc"].to_numpy()[ids])
     strs = table.df["arch_str"].to_numpy()[ids]
-    got = resolve_indices(strs)
+    got = to_indices(strs)
     assert np.array_equal(got, ids)
 
 
@@ -137,7 +138,7 @@ def test_build_table_with_an_estimator_and_std():
     ws = _ws_frame(200)
     from predictor.models import GCNPredictor
 
-    idx = G.to_indices(ws["arch_str"].tolist())
+    idx = to_indices(ws["arch_str"].tolist())
     est = GCNPredictor(hidden=8, num_layers=2, head_hidden=8, max_epochs=5, n_ensemble=2, random_state=0)
     t = build_table(est.fit(idx, ws["ws_acc"].to_numpy()))
     assert (t.df["pred_std"] > 0).all() and t.df["ws_acc"].isna().all()
@@ -148,7 +149,7 @@ def test_build_table_with_an_estimator_and_std():
 
 
 def test_fit_table_on_the_shared_one_shot_file(data_file, truth_csv):
-    from predictor.benchmark import load_truth, truth_accuracy
+    from predictor.truth import load_truth, truth_accuracy
     from predictor.metrics import kendall_tau
 
     t = fit_table(data_file("nb201/nb201_ws_oneshot.csv.gz"), model="ridge", seed=0)

@@ -23,7 +23,6 @@ from supernet.space import (
     iso_ids,
     ops_matrix,
     parse_arch,
-    parse_many,
     unique_strs,
 )
 
@@ -115,11 +114,6 @@ def test_malformed_strings(bad: str, msg: str) -> None:
 def test_bad_index_and_ops(bad) -> None:
     with pytest.raises(ArchError):
         parse_arch(bad)
-
-
-def test_parse_many_names_position() -> None:
-    with pytest.raises(ArchError, match="entry 1"):
-        parse_many([0, "garbage", 3])
 
 
 @settings(max_examples=400, deadline=None)

@@ -385,7 +385,7 @@ def test_cli_drnas_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert res["arch_str"] == out["arch_str"] and res["concentration"] == out["concentration"]
     truth_path = Path(os.environ.get("NASGCN_DATA", REPO / "data")) / "nb201" / "nb201_truth.csv.gz"
     if truth_path.is_file():
-        from predictor.benchmark import load_truth, truth_accuracy
+        from predictor.truth import load_truth, truth_accuracy
 
         truth = load_truth(truth_path)
         acc = truth_accuracy(truth, "cifar10")[(truth["index"] == out["index"]).to_numpy()][0]

@@ -1,0 +1,89 @@
+"""Hardware tables: per-architecture latency (and any other cost) columns, validated and resolved by device.
+
+Columns ``index, arch_str`` and any number of ``*_latency_ms`` columns (milliseconds, NaN where a
+device covers only a subset), keyed by official index like every table of :mod:`supernet.tables`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from supernet.paths import data_path
+from supernet.tables import BenchmarkError, align_to_space, numeric_column, read_csv, require_file
+
+__all__ = [
+    "HARDWARE_FILE",
+    "LATENCY_SUFFIX",
+    "default_hardware_path",
+    "latency_columns",
+    "latency_column",
+    "validate_hardware",
+    "load_hardware",
+]
+
+HARDWARE_FILE = ("nb201", "nb201_hw_latency.csv.gz")
+"""Path of the hardware latency table under the data root."""
+LATENCY_SUFFIX = "_latency_ms"
+"""Name ending of a latency column (milliseconds)."""
+
+
+def default_hardware_path() -> Path:
+    """``data_root()/nb201/nb201_hw_latency.csv.gz``."""
+    return data_path(*HARDWARE_FILE)
+
+
+def latency_columns(df: pd.DataFrame) -> list[str]:
+    """The ``*_latency_ms`` columns of a table, in table order."""
+    return [c for c in df.columns if isinstance(c, str) and c.endswith(LATENCY_SUFFIX)]
+
+
+def latency_column(df: pd.DataFrame, device: str) -> str:
+    """Resolve a device name (``'raspi4'``, ``'hwnb_c10_raspi4'`` or a full column name) to its column."""
+    cols = latency_columns(df)
+    if device in cols:
+        return device
+    key = str(device).strip().lower().replace("-", "_")
+    if f"{key}{LATENCY_SUFFIX}" in cols:
+        return f"{key}{LATENCY_SUFFIX}"
+    hits = [c for c in cols if key and key in c[: -len(LATENCY_SUFFIX)].lower()]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise BenchmarkError(f"no latency column for device {device!r}; choose one of {cols}")
+    raise BenchmarkError(f"device {device!r} is ambiguous: it matches {hits}; give the full column name")
+
+
+def validate_hardware(df: pd.DataFrame, *, name: str = "hardware table", subset: bool = False) -> pd.DataFrame:
+    """Check a latency table: key columns, at least one ``*_latency_ms`` column, values > 0 or NaN."""
+    cols = latency_columns(df)
+    if not cols:
+        raise BenchmarkError(
+            f"{name} has no latency columns (names ending in {LATENCY_SUFFIX!r}, milliseconds); "
+            f"columns are {list(df.columns)}"
+        )
+    out = align_to_space(df, name=name, subset=subset)
+    for col in cols:
+        arr = numeric_column(out, col, name, allow_nan=True)
+        if np.isnan(arr).all():
+            raise BenchmarkError(f"{name}: latency column {col!r} has no values (all NaN)")
+        bad = arr <= 0
+        if bad.any():
+            r = int(np.argmax(bad))
+            raise BenchmarkError(
+                f"{name}: latency column {col!r} row {r} (index {out['index'].iloc[r]}) is {arr[r]}; "
+                f"latencies must be positive milliseconds (NaN where not measured)"
+            )
+        out[col] = arr
+    return out
+
+
+def load_hardware(path: str | os.PathLike[str] | None = None, *, subset: bool = False) -> pd.DataFrame:
+    """Read and validate the hardware latency table (default :func:`default_hardware_path`)."""
+    p = Path(path) if path is not None else default_hardware_path()
+    require_file(p, "hardware latency table")
+    name = f"hardware table {p}"
+    return validate_hardware(read_csv(p, name), name=name, subset=subset)
