@@ -27,7 +27,8 @@ from sklearn.linear_model import Ridge
 from supernet.space import NUM_ARCHS, degenerate_mask
 from supernet.tables import BenchmarkError, align_to_space, read_arch_table
 
-from .models import from_logerr, logerr, make_model
+from .landmarks import from_logerr, logerr
+from .models import make_model
 
 __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "read_signal_table", "NON_SIGNAL_COLUMNS"]
 

@@ -1,5 +1,8 @@
 """Accuracy predictors over the NAS-Bench-201 space, all behind one scikit-learn-style contract.
 
+(Over 400 lines by choice: one responsibility, the estimators and the contract they share; the GCN's
+torch modules live in :mod:`predictor.nn`, the landmark correction in :mod:`predictor.landmarks`.)
+
 ``est = Model(**explicit_hyper_parameters, random_state=0)``; ``est.fit(archs, y)`` returns ``est``;
 ``est.predict(archs)`` returns float64[n]; learned state ends in ``_``.  ``archs`` is anything
 :func:`supernet.resolve.to_indices` reads (official indices, arch strings, op tuples, :class:`Arch`).
@@ -31,181 +34,28 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import GradientBoostingRegressor
-from sklearn.linear_model import Ridge, RidgeCV
+from sklearn.linear_model import Ridge
 from sklearn.neural_network import MLPRegressor
 from torch import Tensor, nn
-from torch_geometric.nn import MessagePassing, global_add_pool, global_mean_pool
 
 from supernet.resolve import to_indices
-from supernet.space import NUM_ARCHS, NUM_OPS, degenerate_mask
+from supernet.space import NUM_ARCHS
 
 from . import graphs as G
+from .landmarks import LandmarkCorrection
+from .nn import GCNNet, dense_mean
 
 __all__ = [
-    "DirGCNConv",
-    "RelDirConv",
-    "GCNNet",
     "BasePredictor",
     "GCNPredictor",
     "RidgePredictor",
     "GBRPredictor",
     "MLPPredictor",
-    "LandmarkCorrection",
     "MODELS",
     "make_model",
 ]
 
 log = logging.getLogger(__name__)
-
-
-# ============================================================================ graph layers
-def _dense_mean(adj: Tensor) -> tuple[Tensor, Tensor]:
-    """Row-normalised forward (dst<-src) and backward (src<-dst) adjacency of ``adj`` [B, N, N]."""
-    fwd = adj / adj.sum(-1, keepdim=True).clamp(min=1.0)
-    at = adj.transpose(-1, -2)
-    bwd = at / at.sum(-1, keepdim=True).clamp(min=1.0)
-    return fwd, bwd
-
-
-class DirGCNConv(MessagePassing):
-    """Directed graph convolution with separate weights per direction.
-
-    ``h_i' = W_s h_i + W_f mean_{j -> i} h_j + W_b mean_{i -> j} h_j + b``: messages flow along the DAG
-    (``W_f``) and against it (``W_b``), so a node sees both its inputs and its consumers.  A node
-    without in- (out-) neighbours gets a zero forward (backward) term.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
-        super().__init__(aggr="mean")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.lin_self = nn.Linear(in_channels, out_channels, bias=bias)
-        self.lin_fwd = nn.Linear(in_channels, out_channels, bias=False)
-        self.lin_bwd = nn.Linear(in_channels, out_channels, bias=False)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for lin in (self.lin_self, self.lin_fwd, self.lin_bwd):
-            lin.reset_parameters()
-
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        """x: float[num_nodes, in]; edge_index: long[2, E] (src, dst) -> float[num_nodes, out]."""
-        fwd = self.propagate(edge_index, x=self.lin_fwd(x))
-        bwd = self.propagate(edge_index.flip(0), x=self.lin_bwd(x))
-        return self.lin_self(x) + fwd + bwd
-
-    def forward_dense(self, x: Tensor, fwd: Tensor, bwd: Tensor) -> Tensor:
-        """Same map on dense batches: x float[B, N, in]; ``fwd``/``bwd`` = :func:`_dense_mean` of adj."""
-        return self.lin_self(x) + fwd @ self.lin_fwd(x) + bwd @ self.lin_bwd(x)
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, directions=2)"
-
-
-class RelDirConv(MessagePassing):
-    """Relational directed convolution for the edge-as-op graph: one weight per (op, direction).
-
-    ``h_i' = W_s h_i + sum_r (W_f[r] mean_{j -r-> i} h_j + W_b[r] mean_{i -r-> j} h_j) + b`` with
-    ``r`` the op on the edge (``edge_type`` in 1..num_relations).
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, num_relations: int = NUM_OPS - 1, bias: bool = True) -> None:
-        super().__init__(aggr="mean")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.num_relations = num_relations
-        self.lin_self = nn.Linear(in_channels, out_channels, bias=bias)
-        self.lin_rel = nn.Linear(2 * num_relations * in_channels, out_channels, bias=False)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        self.lin_self.reset_parameters()
-        self.lin_rel.reset_parameters()
-
-    def forward(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
-        """x float[n, in]; edge_index long[2, E]; edge_type long[E] in 1..R -> float[n, out]."""
-        parts = []
-        for direction in (edge_index, edge_index.flip(0)):
-            for r in range(1, self.num_relations + 1):
-                ei = direction[:, edge_type == r]
-                parts.append(self.propagate(ei, x=x, size=(x.size(0), x.size(0))))
-        return self.lin_self(x) + self.lin_rel(torch.cat(parts, dim=-1))
-
-    def forward_dense(self, x: Tensor, fwd: Tensor, bwd: Tensor) -> Tensor:
-        """x float[B, N, in]; fwd/bwd float[B, R, N, N] per-relation row-normalised adjacency."""
-        B, N, F = x.shape
-        f = (fwd @ x.unsqueeze(1)).permute(0, 2, 1, 3).reshape(B, N, -1)
-        b = (bwd @ x.unsqueeze(1)).permute(0, 2, 1, 3).reshape(B, N, -1)
-        return self.lin_self(x) + self.lin_rel(torch.cat([f, b], dim=-1))
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, num_relations={self.num_relations})"
-
-
-class GCNNet(nn.Module):
-    """Graph convolutions -> pooling (+ graph features) -> MLP head -> one score per graph."""
-
-    def __init__(
-        self,
-        in_channels: int,
-        hidden: int,
-        num_layers: int,
-        pool: str,
-        num_graph_features: int,
-        head_hidden: int,
-        dropout: float,
-        encoding: str,
-        output_node: int,
-    ) -> None:
-        super().__init__()
-        conv = DirGCNConv if encoding == "node" else RelDirConv
-        self.convs = nn.ModuleList(
-            [conv(in_channels if k == 0 else hidden, hidden) for k in range(num_layers)]
-        )
-        self.pool = pool
-        self.output_node = output_node
-        self.dropout = dropout
-        width = hidden * (2 if pool == "mean+output" else 1) + num_graph_features
-        self.head = nn.Sequential(nn.Linear(width, head_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(head_hidden, 1))
-
-    def _readout(self, h: Tensor) -> Tensor:  # h [B, N, H]
-        if self.pool == "mean":
-            return h.mean(1)
-        if self.pool == "sum":
-            return h.sum(1)
-        if self.pool == "output":
-            return h[:, self.output_node]
-        return torch.cat([h.mean(1), h[:, self.output_node]], dim=-1)
-
-    def forward_dense(self, x: Tensor, fwd: Tensor, bwd: Tensor, gfeat: Tensor | None) -> Tensor:
-        """x float[B, N, F]; fwd/bwd normalised adjacency; gfeat float[B, d] or None -> float[B]."""
-        h = x
-        for conv in self.convs:
-            h = torch.relu(conv.forward_dense(h, fwd, bwd))
-            h = nn.functional.dropout(h, self.dropout, self.training)
-        z = self._readout(h)
-        if gfeat is not None:
-            z = torch.cat([z, gfeat], dim=-1)
-        return self.head(z).squeeze(-1)
-
-    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor, ptr: Tensor, gfeat: Tensor | None, edge_type: Tensor | None = None) -> Tensor:
-        """The PyG (sparse) path: x float[n_nodes, F], edge_index long[2, E], batch long[n_nodes] -> float[B]."""
-        h = x
-        for conv in self.convs:
-            h = conv(h, edge_index) if edge_type is None else conv(h, edge_index, edge_type)
-            h = nn.functional.dropout(torch.relu(h), self.dropout, self.training)
-        out_nodes = ptr[:-1] + self.output_node
-        if self.pool == "mean":
-            z = global_mean_pool(h, batch)
-        elif self.pool == "sum":
-            z = global_add_pool(h, batch)
-        elif self.pool == "output":
-            z = h[out_nodes]
-        else:
-            z = torch.cat([global_mean_pool(h, batch), h[out_nodes]], dim=-1)
-        if gfeat is not None:
-            z = torch.cat([z, gfeat], dim=-1)
-        return self.head(z).squeeze(-1)
 
 
 # ============================================================================ contract
@@ -219,97 +69,6 @@ def _check_xy(archs, y) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(yy).all():
         raise ValueError("y contains NaN or inf; drop the unmeasured architectures first")
     return idx, yy
-
-
-def logerr(acc: np.ndarray) -> np.ndarray:
-    """Accuracy (percent) -> -log(error rate in percent): spreads the top, squeezes the bottom."""
-    return -np.log(np.clip(100.0 - np.asarray(acc, dtype=np.float64), 1e-3, None))
-
-
-def from_logerr(t: np.ndarray) -> np.ndarray:
-    return 100.0 - np.exp(-np.asarray(t, dtype=np.float64))
-
-
-class LandmarkCorrection:
-    """Maps a predictor's output to TRUE accuracy using a few landmark architectures.
-
-    ``-log(100 - true) ≈ b0 + b1 z + b2 z^2 + sum_j c_j f_j`` fitted by ridge regression on the
-    non-degenerate landmarks (``alpha``; ``None`` = leave-one-out choice among 1e-2..1e3).  ``z`` is the prediction
-    standardised over the whole space and clipped to the landmarks' range (the quadratic never
-    extrapolates); when the fitted curve in ``z`` is not increasing over that range, the quadratic
-    term is dropped and the fit repeated.  ``f_j`` are graph features (names of
-    :func:`predictor.graphs.graph_features`), standardised over the whole space.  The log-error
-    scale spreads the top of the range, where the ranking matters.  Degenerate cells (output
-    disconnected) are not corrected: they keep the model's own prediction (chance level).
-
-    Why op counts: the one-shot supernet's error is largely a function of them (it under-rates
-    conv3x3-heavy cells and cells with a skip on the input->output edge, and over-rates pooling;
-    see benchmarks/results/predictor_quality.md), which a handful of true accuracies can estimate.
-    """
-
-    def __init__(self, features: Sequence[str], alpha: float | None = None) -> None:
-        self.features = tuple(features)
-        self.alpha = alpha
-
-    def fit(self, pred_space: np.ndarray, idx: np.ndarray, true_acc: np.ndarray) -> "LandmarkCorrection":
-        """pred_space float[15625] (official order); idx int[k] landmark indices; true_acc float[k] (percent).
-
-        Degenerate landmarks are left out: their accuracy is chance whatever the features say.
-        """
-        keep = ~degenerate_mask()[idx]
-        if keep.sum() < 2:
-            raise ValueError(
-                f"need at least 2 non-degenerate landmarks, got {int(keep.sum())} of {idx.size} "
-                "(a cell whose output is disconnected from its input says nothing about the others)"
-            )
-        idx, true_acc = idx[keep], np.asarray(true_acc, dtype=np.float64)[keep]
-        self.n_used_ = int(idx.size)
-        working = np.asarray(pred_space)[~degenerate_mask()]
-        self.p_mean_ = float(working.mean())
-        self.p_std_ = float(working.std()) or 1.0
-        F = G.graph_features(np.arange(NUM_ARCHS), self.features)
-        self.f_mean_ = F.mean(0)
-        self.f_std_ = np.where(F.std(0) > 0, F.std(0), 1.0)
-        z = (np.asarray(pred_space)[idx] - self.p_mean_) / self.p_std_
-        self.z_range_ = (float(z.min()), float(z.max()))
-        t = logerr(true_acc)
-        for quadratic in (True, False):
-            self.quadratic_ = quadratic
-            X = self._design(np.asarray(pred_space)[idx], idx)
-            if self.alpha is None:
-                self.ridge_ = RidgeCV(alphas=np.logspace(-2, 3, 11)).fit(X, t)
-            else:
-                self.ridge_ = Ridge(alpha=self.alpha).fit(X, t)
-            lo, hi = self.z_range_
-            b1 = float(self.ridge_.coef_[0])
-            b2 = float(self.ridge_.coef_[1]) if quadratic else 0.0
-            # increasing in z over [lo, hi] (or decreasing throughout if b1 < 0: then keep linear)
-            if not quadratic or (b1 > 0 and min(b1 + 2 * b2 * lo, b1 + 2 * b2 * hi) >= 0):
-                break
-        return self
-
-    def _design(self, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        z = np.clip((np.asarray(pred) - self.p_mean_) / self.p_std_, *self.z_range_)
-        F = (G.graph_features(idx, self.features) - self.f_mean_) / self.f_std_
-        return np.column_stack([z, z**2, F] if self.quadratic_ else [z, F])
-
-    def transform(self, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Corrected accuracy (percent) of predictions ``pred`` for architectures ``idx``.
-
-        Degenerate cells keep ``pred``: a constant-output network sits at chance level, which the
-        model fitted to weight-sharing accuracy already predicts (the supernet sees chance too).
-        """
-        out = from_logerr(self.ridge_.predict(self._design(pred, idx)))
-        deg = degenerate_mask()[np.asarray(idx)]
-        return np.where(deg, np.asarray(pred, dtype=np.float64), out)
-
-    def slope(self, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """d(corrected accuracy)/d(pred) at each point, to carry an ensemble's spread through the
-        correction (outside the landmarks' range: the slope at the nearest end of it)."""
-        t = self.ridge_.predict(self._design(pred, idx))
-        z = np.clip((np.asarray(pred) - self.p_mean_) / self.p_std_, *self.z_range_)
-        dz = float(self.ridge_.coef_[0]) + (2 * float(self.ridge_.coef_[1]) * z if self.quadratic_ else 0.0)
-        return np.where(degenerate_mask()[np.asarray(idx)], 1.0, np.exp(-t) * dz / self.p_std_)
 
 
 class BasePredictor(RegressorMixin, BaseEstimator):
@@ -585,10 +344,10 @@ class GCNPredictor(BasePredictor):
         """(x, fwd, bwd, gfeat) for the whole space on the device, built once per fitted model."""
         if self.encoding == "node":
             x, adj = G.dense_space(self.prune)
-            fwd, bwd = _dense_mean(adj)
+            fwd, bwd = dense_mean(adj)
         else:
             x, adj = G.dense_space_edge(self.prune)
-            fwd, bwd = _dense_mean(adj)
+            fwd, bwd = dense_mean(adj)
         gfeat = None
         if self.features:
             F = G.graph_features(np.arange(NUM_ARCHS), self.features)

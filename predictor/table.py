@@ -12,6 +12,8 @@ landmarks used (if any) and the inputs' paths and SHA-256 hashes.
 Queries take one architecture or many — official indices, arch strings, op tuples (names or codes)
 or :class:`~supernet.space.Arch` — and are vectorised (a million arch strings resolve in well under a second);
 an architecture outside the space raises :class:`~supernet.space.ArchError` naming it.
+
+(Over 400 lines by choice: building, fusing and reading the one table format belong together.)
 """
 
 from __future__ import annotations
@@ -366,7 +368,7 @@ def fit_table(
     with :func:`predictor.truth.load_hardware`) or aligned DataFrame; its columns are appended.
     ``landmarks``: OPTIONAL path or DataFrame (``index``/``arch_str`` and ``true_acc``, percent) of
     architectures whose true accuracy is known; they correct the model's bias (see
-    :class:`predictor.models.LandmarkCorrection`) and are recorded in the sidecar.
+    :class:`predictor.landmarks.LandmarkCorrection`) and are recorded in the sidecar.
     """
     inputs: dict[str, Any] = {}
     if ws is None:

@@ -10,6 +10,8 @@ import pytest
 
 import supernet.costs as costs
 from predictor import latency as L
+from predictor.latency import predict as latency_predict
+from predictor.latency.predict import _split_by_class as split_by_class
 from predictor.truth import load_hardware
 from supernet.space import NUM_ARCHS, degenerate_mask, iso_ids, ops_matrix
 
@@ -193,7 +195,7 @@ def test_predictor_errors():
 
 def test_split_keeps_isomorphism_classes_on_one_side():
     idx = np.arange(NUM_ARCHS)
-    tr, te = L._split_by_class(idx, 2000, np.random.default_rng(0))
+    tr, te = split_by_class(idx, 2000, np.random.default_rng(0))
     iso = iso_ids()
     assert not set(iso[tr]) & set(iso[te])
     assert 2000 <= tr.sum() < 2000 + np.bincount(iso).max()
@@ -256,7 +258,7 @@ def test_per_class_metric_counts_each_class_once(monkeypatch):
         def predict(self, a):  # right on every class but the big one
             return np.where(iso[np.asarray(a)] == big, 2.0, 1.0)
 
-    monkeypatch.setattr(L, "_split_by_class", lambda i, n, rng: (np.zeros(i.size, bool) | (np.arange(i.size) >= idx.size - 50),
+    monkeypatch.setattr(latency_predict, "_split_by_class", lambda i, n, rng: (np.zeros(i.size, bool) | (np.arange(i.size) >= idx.size - 50),
                                                                  np.arange(i.size) < idx.size - 50))
     r = L.evaluate_latency_predictor(idx, y, Const(), 0.5)
     n_classes = r["n_test_classes"]

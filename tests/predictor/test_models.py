@@ -9,16 +9,9 @@ from sklearn.base import clone
 
 from predictor import graphs as G
 from predictor.metrics import kendall_tau
-from predictor.models import (
-    DirGCNConv,
-    GCNPredictor,
-    GBRPredictor,
-    MLPPredictor,
-    RelDirConv,
-    RidgePredictor,
-    _dense_mean,
-    make_model,
-)
+from predictor.models import GBRPredictor, GCNPredictor, MLPPredictor, RidgePredictor, make_model
+from predictor.nn import DirGCNConv, RelDirConv
+from predictor.nn import dense_mean as _dense_mean
 from supernet.space import NUM_ARCHS, all_archs, iso_ids, ops_matrix
 
 # weight_decay 1e-4: these tests check mechanisms on 40 epochs; the default (0.1) regularises for biased
@@ -227,7 +220,7 @@ def test_landmarks_on_gcn_scale_std(sample):
 
 
 def test_landmark_correction_keeps_the_model_order_within_equal_features(sample):
-    from predictor.models import LandmarkCorrection
+    from predictor.landmarks import LandmarkCorrection
 
     rng = np.random.default_rng(3)
     pred = rng.normal(60, 10, NUM_ARCHS)  # any prediction of the whole space

@@ -1,0 +1,7 @@
+"""``python -m predictor.cli`` (also what torchrun runs)."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,200 @@
+"""``nasgcn`` handlers of the lookup table, search, latency, costs, pipeline and report commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from .output import UserError, emit as _emit
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------- predictor and table
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from predictor.table import fit_table, read_ws, sample_ws
+
+    if args.ws is None and not args.proxies:
+        raise UserError("give --ws (weight-sharing scores) and/or --proxies (signal tables) to fit on")
+    if args.sample is not None and args.sample < 1:
+        raise UserError(f"--sample must be a positive number of rows, got {args.sample}")
+    if args.ws is None:
+        ws = None
+    else:
+        ws = sample_ws(read_ws(args.ws), args.sample, args.sample_seed) if args.sample else args.ws
+    weights = {}
+    for item in args.weight or []:
+        name, sep, val = item.partition("=")
+        try:
+            weights[name.strip()] = float(val)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise UserError(f"--weight takes NAME=VALUE (e.g. ws=2 or jacov=0), got {item!r}")
+    table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks,
+                      proxies=args.proxies or None, fusion_weights=weights or None, costs=not args.no_params)
+    path = table.save(args.out)
+    m = table.meta
+    best = table.top(1).iloc[0]
+    payload = {"out": str(path), "model": m.get("model"), "n_ws": m.get("n_ws"), "n_landmarks": m.get("n_landmarks"),
+               "fit_seconds": m.get("fit_seconds"), "columns": list(table.df.columns),
+               "best": {"index": int(best["index"]), "arch_str": best["arch_str"], "pred_acc": float(best["pred_acc"])}}
+    _emit(
+        args,
+        payload,
+        (f"fused {', '.join(m['signals'])} (completed by {m.get('completion_model')}: "
+         f"{', '.join(m['completed_signals']) or 'none'}) with {m.get('n_ws')} weight-sharing scores"
+         if m.get("model") == "fusion" else f"fitted {m.get('model')} on {m.get('n_ws')} architectures")
+        + (f" + {m.get('n_landmarks')} landmarks" if m.get("n_landmarks") else "")
+        + f" in {m.get('fit_seconds')} s; wrote all 15,625 to {path}\n"
+        f"  predicted best: #{int(best['index'])} {best['arch_str']} ({best['pred_acc']:.2f})",
+    )
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from predictor.table import LookupTable
+
+    table = LookupTable.load(args.table)
+    rows = table.query(args.archs, columns=args.columns.split(",") if args.columns else None)
+    if args.json:
+        print(rows.to_json(orient="records", indent=2))
+    else:
+        with _wide_pandas():
+            print(rows.to_string(index=False))
+    return 0
+
+
+class _wide_pandas:
+    def __enter__(self) -> None:
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 100)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._ctx.__exit__(*exc)
+
+
+# ---------------------------------------------------------------------- search
+def _cmd_search(args: argparse.Namespace) -> int:
+    from predictor.search import parse_constraints, read_table, result_columns, to_records, top_k
+
+    df = read_table(args.table, args.extra or ())
+    cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
+    top = top_k(df, args.score, cons, k=args.top, distinct_iso=not args.all_members)
+    top = top[result_columns(top, args.score, cons)]
+    if args.json:
+        print(json.dumps({"constraints": [str(c) for c in cons], "top": to_records(top)}, indent=2))
+    else:
+        print(f"top {len(top)} by {args.score} under " + (", ".join(str(c) for c in cons) or "no constraints"))
+        with _wide_pandas():
+            print(top.to_string(index=False))
+    return 0
+
+
+def _cmd_pareto(args: argparse.Namespace) -> int:
+    from predictor.search import pareto_front, parse_constraints, read_table, resolve_column, to_records
+
+    df = read_table(args.table, args.extra or ())
+    cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
+    front = pareto_front(df, args.score, args.cost, cons)
+    if args.plot:
+        from predictor.report import plot_pareto
+
+        plot_pareto(df, args.plot, args.score, args.cost, cons, front=front)
+    cols = list(dict.fromkeys(["index", "arch_str", *(resolve_column(df, c) for c in (args.score, *args.cost))]))
+    if args.json:
+        print(json.dumps({"front": to_records(front, cols), "plot": args.plot}, indent=2))
+    else:
+        print(f"Pareto front of {args.score} against {', '.join(args.cost)}: {len(front)} architectures")
+        with _wide_pandas():
+            print(front[cols].to_string(index=False))
+        if args.plot:
+            print(f"plot written to {args.plot}")
+    return 0
+
+
+# ---------------------------------------------------------------------- latency and costs
+def _cmd_latency_measure(args: argparse.Namespace) -> int:
+    from predictor.latency import measure_space_latency
+
+    df = measure_space_latency(
+        args.out, C=args.C, N=args.N, batch_size=args.batch_size, threads=args.threads, warmup=args.warmup,
+        repeats=args.repeats, limit=args.limit, name=args.name, progress=not args.no_progress,
+        statistic=args.statistic, iso_only=not args.all_archs, resume=not args.no_resume, seed=args.seed,
+    )
+    col = f"{args.name}_latency_ms"
+    payload = {"out": str(args.out), "rows": len(df), "column": col,
+               "median_ms": float(df[col].median()) if len(df) else None}
+    _emit(args, payload, f"wrote {len(df)} architectures to {args.out} ({col}, median {payload['median_ms']:.3f} ms)")
+    return 0
+
+
+def _cmd_latency_fill(args: argparse.Namespace) -> int:
+    from predictor.latency import fill_latency_file
+
+    res = fill_latency_file(args.table, args.out, column=args.column, model=args.model, random_state=args.seed)
+    hold = res.holdout or {}
+    payload = {"out": str(args.out), "column": res.column, "measured": int(res.measured.sum()),
+               "filled": int((~res.measured).sum()), "holdout": hold}
+    _emit(args, payload, f"filled {payload['filled']} of 15,625 rows of {res.column} from {payload['measured']} "
+                         f"measured ({args.model}); held-out: " + ", ".join(
+                             f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in hold.items()))
+    return 0
+
+
+def _cmd_costs(args: argparse.Namespace) -> int:
+    from supernet.costs import space_costs
+
+    df = space_costs(args.C, args.N, args.classes, args.resolution, convention=args.convention,
+                     dead_edges=not args.live_only)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False)
+    _emit(args, {"out": str(out), "rows": len(df)}, f"wrote params_m and flops_m of {len(df)} architectures to {out}")
+    return 0
+
+
+# ---------------------------------------------------------------------- run, report
+def _cmd_run(args: argparse.Namespace) -> int:
+    from predictor.pipeline import load_run_config, run_pipeline
+
+    cfg = load_run_config(args.config)
+
+    def note(stage: str, status: str) -> None:
+        if not args.json:
+            print(f"[{stage}] {'up to date, skipped' if status == 'skipped' else 'running'}", flush=True)
+
+    status = run_pipeline(cfg, args.out, progress=not args.no_progress, on_stage=note)
+    _emit(args, status, _run_summary(Path(args.out), status))
+    return 0
+
+
+def _run_summary(run: Path, status: dict[str, Any]) -> str:
+    lines = [f"run {run}: data {status.get('data_source')}; report {status.get('report_path')}"]
+    ev_path = run / "evaluation.json"
+    if ev_path.exists():
+        ev = json.loads(ev_path.read_text())
+        for k, label in (("supernet_sampled", "raw supernet (sampled)"), ("table_all", "lookup table (all)")):
+            r = ev[k]
+            lines.append(f"  {label:<24} tau {r['kendall_tau']:.3f}  top-10% tau {r['top10pct_tau']:.3f}  "
+                         f"P@top-5% {r['p_at_top5pct']:.3f}  best pick true {r['pred_best_true']:.2f}")
+        for name, p in ev.get("search", {}).items():
+            if "pick_true_acc" in p:
+                lines.append(f"  search '{name}': pick #{p['pick_index']} true {p['pick_true_acc']:.2f} "
+                             f"(best feasible {p['best_true_acc_under_constraints']:.2f}, regret {p['regret']:.2f})")
+    else:
+        lines.append("  no ground-truth table: ranking evaluation skipped")
+    return "\n".join(lines)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from predictor.report import write_report
+
+    path = write_report(args.run)
+    _emit(args, {"report": str(path)}, f"wrote {path}")
+    return 0
