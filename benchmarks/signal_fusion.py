@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from predictor.truth import load_truth, truth_accuracy
+from predictor import graphs as G
 from predictor.fusion import normal_scores, read_signal_table
 from predictor.metrics import evaluate_ranking
 from supernet.paths import data_path
@@ -63,7 +64,7 @@ def _score(pred: np.ndarray, true: np.ndarray, deg: np.ndarray) -> dict[str, flo
     return {k: float(r[k]) for k in METRICS}
 
 
-def run_seed(seed: int, ws_all: pd.DataFrame, proxies: Path, true: np.ndarray, n: int, k: int) -> list[dict[str, Any]]:
+def run_seed(seed: int, ws_all: pd.DataFrame, proxies: Path, sig: pd.DataFrame, true: np.ndarray, n: int, k: int) -> list[dict[str, Any]]:
     deg = degenerate_mask()
     rows: list[dict[str, Any]] = []
 
@@ -76,8 +77,6 @@ def run_seed(seed: int, ws_all: pd.DataFrame, proxies: Path, true: np.ndarray, n
     idx = ws["index"].to_numpy()
     r = evaluate_ranking(ws["ws_acc"].to_numpy(), true[idx])
     rows.append({"seed": seed, "variant": "raw supernet (its sample)", "truth_used": 0, **{m: float(r[m]) for m in METRICS}})
-    sig = read_signal_table(proxies, list(PROXIES))
-    from predictor import graphs as G
 
     add("params", 0, normal_scores(G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]))
     for p in PROXIES:
@@ -159,11 +158,12 @@ def main() -> None:
     out = Path(args.out)
     part = out.with_name(out.name + "_runs.partial.csv")
     done = pd.read_csv(part) if part.is_file() else pd.DataFrame()
+    sig = read_signal_table(args.proxies, list(PROXIES))  # the proxies as signals, read once
     t0 = time.perf_counter()
     for seed in seeds:
         if len(done) and seed in set(done["seed"]):
             continue
-        rows = pd.DataFrame(run_seed(seed, ws_all, Path(args.proxies), true, args.n, args.landmarks))
+        rows = pd.DataFrame(run_seed(seed, ws_all, Path(args.proxies), sig, true, args.n, args.landmarks))
         done = pd.concat([done, rows], ignore_index=True)
         done.to_csv(part, index=False)
     runs = done[done["seed"].isin(seeds)]
