@@ -212,7 +212,8 @@ def train_drnas(
     none).  ``data`` (``{"train", "valid"}`` image sets) overrides :func:`supernet.training.load_images`.
     ``max_steps`` stops (with a checkpoint) after that many steps in this call.
 
-    Summary keys: ``out``, ``epochs_done``, ``epochs``, ``finished``, ``global_step``,
+    Summary keys: ``out``, ``epochs_done``, ``epochs``, ``finished``, ``stable_epochs`` (consecutive epochs
+    ending with the current derived architecture), ``converged`` (``stop_when_stable`` reached), ``global_step``,
     ``seconds_this_call``, ``device``, ``weights_sha256``, ``history`` (per-epoch derived architectures)
     and the current architecture (``arch_str``, ``index``, ``concentration`` [6][5], ... see
     ``drnas_result.json``).
@@ -269,15 +270,20 @@ def train_drnas(
         else:
             set_rng_state(ck["rng"])
         run_loop(trainee, train_loader, state, epochs=dcfg.epochs, log_path=out / LOG, log_fields=LOG_FIELDS,
-                 checkpoint_path=ck_path, desc="drnas", max_steps=max_steps, progress=progress, postfix_every=1)
+                 checkpoint_path=ck_path, desc="drnas", max_steps=max_steps, progress=progress, postfix_every=1,
+                 until=trainee.converged)
+    converged = trainee.converged()
     summary: dict[str, Any] = {
         **state.summary(out, dcfg.epochs, time.perf_counter() - t_start),
+        "stable_epochs": trainee.stable_epochs(),
+        "converged": converged,
         "device": str(device),
         "data_source": scfg.data.source if data is None else "given",
         "weights_sha256": state_hash(model),
         **_arch_summary(arch),
         "history": trainee.history,
     }
+    summary["finished"] = summary["finished"] or converged
     if summary["finished"]:
         result = {**summary, "config": run_cfg, "config_hash": json_digest(run_cfg, 16)}
         result.pop("seconds_this_call")
@@ -315,6 +321,20 @@ class _DrNAS:
         self.valid_loader.load_state_dict(ck["valid_loader"])
         self.accum = StepStats(*ck["epoch_accum"])
         self.history = list(ck["history"])
+
+    def stable_epochs(self) -> int:
+        """How many of the last epochs ended with the same derived architecture as the last one."""
+        n = 0
+        for h in reversed(self.history):
+            if h["index"] != self.history[-1]["index"]:
+                break
+            n += 1
+        return n
+
+    def converged(self) -> bool:
+        """True once ``stop_when_stable`` > 0 consecutive epochs ended with the same derived architecture."""
+        k = self.dcfg.stop_when_stable
+        return k > 0 and self.stable_epochs() >= k
 
     def _next_valid(self) -> tuple[torch.Tensor, torch.Tensor]:
         try:
@@ -389,7 +409,7 @@ class _DrNAS:
                 "epoch_accum": dataclasses.astuple(self.accum),
                 "epoch_seconds": state.epoch_seconds,
                 "history": self.history,
-                "finished": state.epoch >= self.dcfg.epochs,
+                "finished": state.epoch >= self.dcfg.epochs or self.converged(),
             },
             self.ck_path,
         )

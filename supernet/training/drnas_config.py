@@ -27,6 +27,8 @@ class DrNASConfig:
     ``arch_lr``, ``arch_betas``, ``arch_weight_decay`` (L2 on ``theta``), ``reg_type`` ``"kl"``
     (adds ``reg_scale * sum_edges KL(Dir(beta) || Dir(1))`` to the validation loss) or ``"none"``;
     ``arch_warmup_epochs``: epochs of weight steps only before the architecture steps start.
+    ``stop_when_stable``: end the search early once the derived architecture has stayed the same for
+    that many consecutive epochs (0 = always run all ``epochs``; the schedule still spans ``epochs``).
     ``init_std``: ``theta ~ init_std * N(0, 1)``.  ``seed`` seeds the supernet weights, ``theta``, both
     loaders and the Dirichlet samples.  ``threads``: ``torch.set_num_threads`` (None = leave as is);
     ``device``: ``"auto"``, ``"cpu"``, ``"cuda"``...; ``channels_last``: NHWC activations.
@@ -43,6 +45,7 @@ class DrNASConfig:
     arch_betas: tuple[float, float] = (0.5, 0.999)
     arch_weight_decay: float = 1e-3
     arch_warmup_epochs: int = 0
+    stop_when_stable: int = 0
     reg_type: str = "none"
     reg_scale: float = 1e-3
     init_std: float = 1e-3
@@ -67,6 +70,8 @@ class DrNASConfig:
             problems.append("weight decays, reg_scale, grad_clip and init_std must be >= 0")
         if self.arch_warmup_epochs < 0:
             problems.append(f"arch_warmup_epochs must be >= 0, got {self.arch_warmup_epochs}")
+        if self.stop_when_stable < 0:
+            problems.append(f"stop_when_stable must be >= 0, got {self.stop_when_stable}")
         if self.threads is not None and self.threads < 1:
             problems.append(f"threads must be >= 1 or absent, got {self.threads}")
         if problems:

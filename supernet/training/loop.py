@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from tqdm.auto import tqdm
 
@@ -130,6 +130,7 @@ def run_loop(
     progress: bool = True,
     is_main: bool = True,
     postfix_every: int = 20,
+    until: Callable[[], bool] | None = None,
 ) -> None:
     """Train ``trainee`` on ``loader`` from ``state`` until ``epochs`` are done or ``max_steps`` steps ran.
 
@@ -137,14 +138,15 @@ def run_loop(
     global steps when > 0); at its end the row of ``end_epoch`` is appended to ``log_path`` (main process),
     the checkpoint is written and ``epoch_done`` called.  ``max_steps`` stops with a checkpoint (mid-epoch
     too); SIGINT/SIGTERM write a checkpoint after the current step and raise :class:`StopRequested`.
-    ``loader`` continues where it stopped (resumed loaders start mid-epoch).
+    ``loader`` continues where it stopped (resumed loaders start mid-epoch).  ``until`` (checked before
+    every epoch) ends the run early once it returns True, e.g. when a search has converged.
     """
     steps_this_call = 0
     stopped_early = False
     n_batches = len(loader)
     try:
         with graceful_stop() as stop:
-            while state.epoch < epochs:
+            while state.epoch < epochs and not (until is not None and until()):
                 trainee.start_epoch(state.epoch)
                 show_bar = progress and is_main
                 bar = tqdm(

@@ -287,6 +287,40 @@ def test_run_writes_log_result_and_checkpoint(tmp_path: Path) -> None:
         train_drnas(SCFG, DCFG.replace(arch_lr=0.02), run, resume=True, progress=False)
 
 
+def test_stop_when_stable_ends_the_search_once_the_derived_cell_holds(tmp_path: Path, monkeypatch) -> None:
+    # the derived cell is forced to change in epoch 2 and then hold: with stop_when_stable=2 the run must
+    # stop after epoch 3 (epochs 2 and 3 agree), not run all 6
+    cells = iter([Arch((1, 1, 1, 1, 1, 1)), Arch((2, 2, 2, 2, 2, 2)), Arch((2, 2, 2, 2, 2, 2)),
+                  Arch((3, 3, 3, 3, 3, 3)), Arch((3, 3, 3, 3, 3, 3)), Arch((3, 3, 3, 3, 3, 3))])
+    fixed: dict[int, Arch] = {}
+
+    def derive(self):  # one cell per epoch: the same call inside an epoch returns the same cell
+        n = len(getattr(self, "_seen", []))
+        if n not in fixed:
+            fixed[n] = next(cells)
+        return fixed[n]
+
+    monkeypatch.setattr(DirichletArch, "derive", derive)
+    orig_end = drnas_mod._DrNAS.end_epoch
+
+    def end_epoch(self, state):
+        row = orig_end(self, state)
+        self.arch._seen = getattr(self.arch, "_seen", []) + [1]
+        return row
+
+    monkeypatch.setattr(drnas_mod._DrNAS, "end_epoch", end_epoch)
+    cfg = DCFG.replace(epochs=6, stop_when_stable=2)
+    s = train_drnas(SCFG, cfg, tmp_path / "run", progress=False)
+    assert s["epochs_done"] == 3 and s["converged"] and s["finished"] and s["stable_epochs"] == 2
+    assert [h["index"] for h in s["history"]] == [Arch((1,) * 6).index] + [Arch((2,) * 6).index] * 2
+    res = json.loads((tmp_path / "run" / "drnas_result.json").read_text())
+    assert res["converged"] and res["epochs_done"] == 3
+    again = train_drnas(SCFG, cfg, tmp_path / "run", resume=True, progress=False)  # nothing more to do
+    assert again["global_step"] == s["global_step"] and again["epochs_done"] == 3
+    with pytest.raises(ValueError, match="stop_when_stable"):
+        DCFG.replace(stop_when_stable=-1)
+
+
 def _final_state(run: Path) -> tuple[dict, dict]:
     ck = load_checkpoint(run / "drnas_checkpoint.pt")
     return ck["model"], ck["arch"]
