@@ -10,7 +10,7 @@ from scipy.stats import kendalltau
 from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
-from predictor.fusion import FusionPredictor, normal_scores, read_signal_table
+from predictor.fusion import DEFAULT_WEIGHTS, FusionPredictor, normal_scores, read_signal_table
 from predictor.table import SIGNAL_PREFIX, LookupTable, fit_table
 from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
 
@@ -50,7 +50,9 @@ def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
     Z = f.signal_scores_
     assert Z.loc[LIVE, "full"].tolist() == normal_scores(sig["full"].to_numpy())[LIVE].tolist()
     assert np.isfinite(Z.loc[LIVE].to_numpy()).all() and Z.loc[DEG].isna().all().all()
-    np.testing.assert_allclose(f.fused_[LIVE], Z.loc[LIVE].mean(axis=1).to_numpy())
+    w = np.array([DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])  # ws weighs 0.5 by default
+    assert w.tolist() == [0.5, 1.0, 1.0]
+    np.testing.assert_allclose(f.fused_[LIVE], Z.loc[LIVE].to_numpy() @ w / w.sum())
     s = f.score_space()
     assert np.isneginf(s[DEG]).all()
     assert kendalltau(s[LIVE], PARAMS[LIVE])[0] > 0.8  # every signal here is a noisy view of params
@@ -131,7 +133,7 @@ def test_fused_table_and_cli(tmp_path, capsys) -> None:
                  "--weight", "synflow=0", "--out", str(out)]) == 0
     assert "fused ws, nwot, params" in capsys.readouterr().out
     back = LookupTable.load(out)
-    assert back.meta["weights"] == {"ws": 1.0, "nwot": 1.0, "params": 1.0} and back.hardware_columns == []
+    assert back.meta["weights"] == {"ws": 0.5, "nwot": 1.0, "params": 1.0} and back.hardware_columns == []
     assert main(["fit", "--proxies", str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert main(["fit", "--ws", str(tmp_path / "ws.csv"), "--proxies", str(px), "--weight", "ws", "--out", str(out)]) == 2
