@@ -1,0 +1,83 @@
+"""How much should the weight-sharing scores weigh in the fusion?  A sweep on the TUNING seeds 0-4.
+
+Per weight-sharing source and seed, one ``fit_table(ws, proxies=P)`` (the function behind ``nasgcn fit
+--ws --proxies``) gives every signal's normal score (its ``sig_*`` columns, the ws scores completed by
+the GCN); the fused ranking is then recomputed for ws weights 0 (proxies only), 0.25, 0.5, 1 and 2 with
+the other default weights, exactly as :class:`predictor.fusion.FusionPredictor` combines them, and
+scored on all 15,625 against the NAS-Bench-201 CIFAR-10 truth.
+
+Sources: the published one-shot supernet (a fresh 1,000-architecture draw per seed, as in
+``signal_fusion.py``) and the project's own CPU supernets' committed 1,000-architecture score files
+(one sample each; the seed changes the GCN's initialisation only).
+
+    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_ws_weight.py --seeds 0-4
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from predictor.fusion import DEFAULT_WEIGHTS
+from predictor.metrics import evaluate_ranking
+from predictor.table import SIGNAL_PREFIX, fit_table, read_ws, sample_ws
+from predictor.truth import load_truth, truth_accuracy
+from supernet.paths import data_path
+from supernet.space import degenerate_mask
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
+METRICS = ("kendall_tau", "top5pct_tau", "p_at_top5pct", "pred_best_true")
+OWN = ("supernet_cpu", "supernet_methods_uniform_ft", "supernet_methods_fewshot")
+
+
+def _seeds(text: str) -> list[int]:
+    a, _, b = text.partition("-")
+    return list(range(int(a), int(b) + 1)) if b else [int(x) for x in text.split(",")]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", default="0-4")
+    ap.add_argument("--proxies", default=str(RESULTS / "proxies_cifar10.csv.gz"))
+    ap.add_argument("--out", default=str(RESULTS / "fusion_ws_weight"))
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(1)
+    deg = degenerate_mask()
+    truth = truth_accuracy(load_truth(), "cifar10")
+    sources = {"one-shot (published), n=1000 per seed": read_ws(data_path("nb201", "nb201_ws_oneshot.csv.gz"))}
+    sources.update({f"own: {f}": read_ws(RESULTS / f"{f}_ws.csv.gz") for f in OWN})
+    rows = []
+    for name, ws_all in sources.items():
+        for seed in _seeds(args.seeds):
+            ws = sample_ws(ws_all, 1000, seed)
+            t = fit_table(ws, proxies=args.proxies, seed=seed, fusion_weights={"ws": 1.0})
+            Z = t.df[t.signal_columns].rename(columns=lambda c: c[len(SIGNAL_PREFIX):])
+            for w in WEIGHTS:
+                wv = np.array([w if c == "ws" else DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])
+                fused = np.where(deg, -np.inf, Z.to_numpy() @ wv / wv.sum())
+                fused = np.where(np.isfinite(fused), fused, np.nanmin(fused[np.isfinite(fused)]) - 1.0)
+                r = evaluate_ranking(fused, truth, degenerate=deg)
+                rows.append({"source": name, "seed": seed, "ws_weight": w, **{m: float(r[m]) for m in METRICS}})
+            print(name, seed, {w: round(r["kendall_tau"], 3) for w, r in zip(WEIGHTS, rows[-len(WEIGHTS):])}, flush=True)
+    d = pd.DataFrame(rows)
+    d.to_csv(args.out + "_runs.csv", index=False)
+    s = d.groupby(["source", "ws_weight"], sort=False)[list(METRICS)].agg(["mean", "min"])
+    lines = [f"ws weight sweep, tuning seeds {args.seeds}; weight 0 = proxies-only fusion; mean (worst seed)", "",
+             "| source | ws weight | tau | top-5% tau | P@top-5% | true acc of the pick |", "|---|---:|---:|---:|---:|---:|"]
+    for (src, w), r in s.iterrows():
+        cells = " | ".join(f"{r[(m, 'mean')]:.3f} ({r[(m, 'min')]:.3f})" for m in METRICS)
+        lines.append(f"| {src} | {w:g} | {cells} |")
+    Path(args.out + ".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
