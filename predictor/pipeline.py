@@ -39,6 +39,7 @@ from supernet.evaluate import file_hash as file_sha
 from supernet.fileio import write_json_atomic
 from supernet.hashing import json_digest
 from supernet.paths import data_path
+from supernet.schema import Section, build_section, setting, show
 
 from .truth import load_truth, truth_accuracy
 
@@ -50,39 +51,54 @@ STAGES = ("supernet", "ws", "proxies", "table", "search", "evaluate", "report")
 
 
 @dataclass(frozen=True)
-class RunSection:
-    sample: int = 1000
-    seed: int = 0
+class RunSection(Section):
+    SECTION = "run"
+
+    sample: int = setting(1000, ge=1)
+    seed: int = setting(0, ge=0)
     include_degenerate: bool = False
     truth: str = "auto"
     dataset: str = "cifar10"
 
 
 @dataclass(frozen=True)
-class PredictorSection:
+class PredictorSection(Section):
+    SECTION = "predictor"
+
     model: str = "gcn"
-    seed: int = 0
+    seed: int = setting(0, ge=0)
     landmarks: str | None = None
 
 
 @dataclass(frozen=True)
-class ProxiesSection:
+class ProxiesSection(Section):
+    SECTION = "proxies"
+
     archs: str | int = "sample"
     table: str | None = None
-    C: int = 16
-    N: int = 5
-    batch_size: int = 32
-    seed: int = 0
+    C: int = setting(16, ge=1)
+    N: int = setting(5, ge=1)
+    batch_size: int = setting(32, ge=1)
+    seed: int = setting(0, ge=0)
+
+    def check(self) -> None:
+        ok = self.archs >= 1 if isinstance(self.archs, int) else self.archs.lower() in ("sample", "all", "none")
+        if not ok:
+            raise ValueError(f"[proxies] archs must be 'sample', 'all', 'none' or a number >= 1, got {show(self.archs)}")
 
 
 @dataclass(frozen=True)
-class HardwareSection:
+class HardwareSection(Section):
+    SECTION = "hardware"
+
     table: str = "auto"
 
 
 @dataclass(frozen=True)
-class SearchSection:
-    top: int = 5
+class SearchSection(Section):
+    SECTION = "search"
+
+    top: int = setting(5, ge=1)
     sets: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"unconstrained": ()})
 
 
@@ -105,32 +121,16 @@ class RunConfig:
 
 
 _SECTION_CLASSES = {"run": RunSection, "predictor": PredictorSection, "proxies": ProxiesSection,
-                    "hardware": HardwareSection}
-
-
-def _section(cls: type, values: dict[str, Any], name: str, where: str) -> Any:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown} in [{name}]; known: {', '.join(sorted(known))}")
-    return cls(**values)
+                    "hardware": HardwareSection, "search": SearchSection}
 
 
 def load_run_config(path: str | Path) -> RunConfig:
-    """Read a pipeline TOML config (unknown sections or keys are errors)."""
+    """Read a pipeline TOML config (unknown sections or keys, wrong types and values out of range are errors)."""
     p = Path(path)
     d = read_toml(p)
     sn = {k: d.pop(k) for k in ("data", "model", "train", "sampling", "landmarks", "eval") if k in d}
     supernet = config_from_dict(sn, where=str(p))
-    kw: dict[str, Any] = {}
-    for name, cls in _SECTION_CLASSES.items():
-        kw[name] = _section(cls, d.pop(name, {}), name, str(p))
-    s = d.pop("search", {})
-    unknown = sorted(set(s) - {"top", "sets"})
-    if unknown:
-        raise ValueError(f"{p}: unknown key(s) {unknown} in [search]; known: sets, top")
-    sets = {str(k): tuple(str(r) for r in v) for k, v in s.get("sets", {"unconstrained": []}).items()}
-    kw["search"] = SearchSection(top=int(s.get("top", 5)), sets=sets)
+    kw = {name: build_section(cls, d.pop(name, {}), str(p)) for name, cls in _SECTION_CLASSES.items()}
     if d:
         raise ValueError(f"{p}: unknown section(s) {sorted(d)}; known: data, model, train, sampling, landmarks, eval, "
                          f"run, predictor, proxies, hardware, search")

@@ -1,7 +1,8 @@
 """Typed configuration of supernet training and weight-sharing evaluation, loaded from TOML.
 
 A config file has the sections ``[data]``, ``[model]``, ``[train]``, ``[sampling]`` and ``[eval]``
-(every key optional; unknown keys are errors, so a typo never silently falls back to a default).
+(every key optional; unknown keys, wrong types and values out of range are errors naming the file and
+key (:mod:`supernet.schema`), so a typo never silently falls back to a default or fails mid-run).
 ``configs/`` holds the shipped ones: ``tiny.toml`` (synthetic, seconds), ``cpu.toml`` (CIFAR-10, about
 2 hours on 2 cores) and ``gpu-full.toml`` (NAS-Bench-201's RSPS protocol).
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .hashing import json_digest
+from .schema import Section, build_section, setting
 
 __all__ = [
     "DataConfig",
@@ -33,7 +35,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(Section):
     """Which images train and score the supernet.
 
     ``source``: ``"cifar10"`` (from ``root``, default the data root), ``"synthetic"``, or ``"auto"``
@@ -43,66 +45,80 @@ class DataConfig:
     class-stratified shuffle), for quick runs; ``None`` = all.
     """
 
-    source: str = "cifar10"
+    SECTION = "data"
+
+    source: str = setting("cifar10", choices=("cifar10", "synthetic", "auto"))
     root: str | None = None
     cache_dir: str | None = None
-    split: str = "nb201"
-    train_limit: int | None = None
-    synthetic_train: int = 2000
-    synthetic_valid: int = 500
-    image_size: int = 32
-    num_classes: int = 10
-    seed: int = 0
+    split: str = setting("nb201", choices=("nb201", "stratified"))
+    train_limit: int | None = setting(None, ge=1)
+    synthetic_train: int = setting(2000, ge=1)
+    synthetic_valid: int = setting(500, ge=1)
+    image_size: int = setting(32, ge=1)
+    num_classes: int = setting(10, ge=2)
+    seed: int = setting(0, ge=0)
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Section):
     """Supernet width ``C`` (stem channels), ``N`` cells per stage, and the BN convention of cell ops."""
 
-    C: int = 16
-    N: int = 5
+    SECTION = "model"
+
+    C: int = setting(16, ge=1)
+    N: int = setting(5, ge=1)
     bn_affine: bool = False
     track_running_stats: bool = False
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """SGD with Nesterov momentum and a per-epoch cosine schedule from ``lr`` to ``lr_min``."""
+class TrainConfig(Section):
+    """SGD with Nesterov momentum and a per-epoch cosine schedule from ``lr`` to ``lr_min`` (``lr_min <= lr``)."""
 
-    epochs: int = 250
-    batch_size: int = 64
-    lr: float = 0.025
-    lr_min: float = 0.001
-    momentum: float = 0.9
+    SECTION = "train"
+
+    epochs: int = setting(250, ge=1)
+    batch_size: int = setting(64, ge=1)
+    lr: float = setting(0.025, gt=0)
+    lr_min: float = setting(0.001, ge=0)
+    momentum: float = setting(0.9, ge=0, lt=1)
     nesterov: bool = True
-    weight_decay: float = 5e-4
-    grad_clip: float = 5.0
-    seed: int = 0
+    weight_decay: float = setting(5e-4, ge=0)
+    grad_clip: float = setting(5.0, ge=0)  # max global L2 norm of the gradients, 0 = off
+    seed: int = setting(0, ge=0)
     device: str = "auto"
-    threads: int | None = None
-    checkpoint_every_steps: int = 0  # 0 = only at the end of each epoch (and on interrupt)
+    threads: int | None = setting(None, ge=1)
+    checkpoint_every_steps: int = setting(0, ge=0)  # 0 = only at the end of each epoch (and on interrupt)
     channels_last: bool = True  # NHWC activations: about 1.4x faster convolutions on CPU
-    snapshot_every: int = 0  # keep the weights of every k-th epoch as snapshots/epoch_XXX.pt (0 = none)
+    snapshot_every: int = setting(0, ge=0)  # keep the weights of every k-th epoch as snapshots/epoch_XXX.pt (0 = none)
     init_from: str | None = None  # warm start: a run directory or checkpoint whose weights a new run starts from
+
+    def check(self) -> None:
+        if self.lr_min > self.lr:
+            raise ValueError(f"[train] lr_min ({self.lr_min}) must be <= lr ({self.lr}): the rate would climb")
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("[train] nesterov needs momentum > 0 (set nesterov = false or a momentum)")
 
 
 @dataclass(frozen=True)
-class SamplingConfig:
+class SamplingConfig(Section):
     """Which architecture each training step uses (see :mod:`supernet.sampling`).
 
     ``restrict``: a pattern (the arch string with ``*`` for free edges); only matching architectures are
     trained, as a few-shot sub-supernet does (:mod:`supernet.fewshot`).  Empty = the whole space.
     """
 
+    SECTION = "sampling"
+
     strategy: str = "uniform"
     exclude_degenerate: bool = True
-    steps_per_arch: int = 1
+    steps_per_arch: int = setting(1, ge=1)
     archs: tuple[str, ...] = ()
     restrict: str = ""
 
 
 @dataclass(frozen=True)
-class LandmarkConfig:
+class LandmarkConfig(Section):
     """Landmark regularisation (Yu, Ranftl, Salzmann 2021), off unless ``file`` is given.
 
     ``file``: CSV with ``index`` or ``arch_str`` and ``true_acc`` (percent) of architectures whose true
@@ -113,17 +129,19 @@ class LandmarkConfig:
     along their true-accuracy ranking).
     """
 
+    SECTION = "landmarks"
+
     file: str | None = None
-    every: int = 10
-    weight: float = 1.0
-    margin: float = 0.0
-    pairs: int = 1
-    limit: int | None = None
-    select: str = "random"
+    every: int = setting(10, ge=0)
+    weight: float = setting(1.0, ge=0)
+    margin: float = setting(0.0, ge=0)
+    pairs: int = setting(1, ge=1)
+    limit: int | None = setting(None, ge=2)
+    select: str = setting("random", choices=("random", "quantile"))
 
 
 @dataclass(frozen=True)
-class EvalConfig:
+class EvalConfig(Section):
     """How weight-sharing accuracy is measured.
 
     ``valid_size`` images of the validation half (a fixed, seeded, class-balanced subset) are scored
@@ -132,12 +150,14 @@ class EvalConfig:
     (``bn_mode="batch"``, as NAS-Bench-201's supernets with ``track_running_stats=False`` do).
     """
 
-    valid_size: int = 2000
-    batch_size: int = 500
-    bn_mode: str = "recalibrate"
-    bn_batches: int = 4
-    bn_batch_size: int = 128
-    seed: int = 0
+    SECTION = "eval"
+
+    valid_size: int = setting(2000, ge=1)
+    batch_size: int = setting(500, ge=1)
+    bn_mode: str = setting("recalibrate", choices=("recalibrate", "batch"))
+    bn_batches: int = setting(4, ge=1)
+    bn_batch_size: int = setting(128, ge=1)
+    seed: int = setting(0, ge=0)
 
 
 @dataclass(frozen=True)
@@ -175,32 +195,13 @@ _CLASSES = {
 }
 
 
-def _build(cls: type, section: str, values: dict[str, Any], where: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown} in [{section}]; known: {', '.join(known)}")
-    kwargs = {}
-    for k, v in values.items():
-        default = getattr(cls(), k)
-        if isinstance(default, tuple) and isinstance(v, list):
-            v = tuple(v)
-        if isinstance(default, bool) and not isinstance(v, bool):
-            raise ValueError(f"{where}: [{section}] {k} must be true or false, got {v!r}")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(v, bool):
-            raise ValueError(f"{where}: [{section}] {k} must be a number, got {v!r}")
-        if isinstance(default, float) and isinstance(v, int):
-            v = float(v)
-        kwargs[k] = v
-    return cls(**kwargs)
-
-
 def config_from_dict(d: dict[str, Any], where: str = "config") -> SupernetConfig:
-    """Build a :class:`SupernetConfig` from nested dicts, rejecting unknown sections and keys."""
+    """Build a :class:`SupernetConfig` from nested dicts, rejecting unknown sections and keys, wrong types and
+    values out of range (``where``, the file they came from, starts every message)."""
     unknown = sorted(set(d) - set(_CLASSES))
     if unknown:
         raise ValueError(f"{where}: unknown section(s) {unknown}; known: {', '.join(_CLASSES)}")
-    return SupernetConfig(**{sec: _build(cls, sec, d.get(sec, {}) or {}, where) for sec, cls in _CLASSES.items()})
+    return SupernetConfig(**{sec: build_section(cls, d.get(sec, {}), where) for sec, cls in _CLASSES.items()})
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

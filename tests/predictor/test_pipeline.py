@@ -105,6 +105,20 @@ def test_config_errors(tmp_path: Path) -> None:
     bad.write_text("[serach]\ntop = 3\n")
     with pytest.raises(ValueError, match="unknown section"):
         load_run_config(bad)
+    # scalars of the pipeline's own sections are checked like the supernet's, naming file and key
+    for text, message in [
+        ("[run]\nsample = 'many'", r"\[run\] sample must be an integer, got 'many'"),
+        ("[run]\nsample = 0", r"\[run\] sample must be >= 1, got 0"),
+        ("[search]\ntop = 2.5", r"\[search\] top must be an integer, got 2.5"),
+        ("[search]\nsets = { a = 'params_m<=1' }", r"\[search\] sets must be a table of lists of strings"),
+        ("[proxies]\narchs = 'some'", r"\[proxies\] archs must be 'sample', 'all', 'none' or a number >= 1"),
+        ("[proxies]\nbatch_size = 0", r"\[proxies\] batch_size must be >= 1, got 0"),
+        ("[predictor]\nseed = -1", r"\[predictor\] seed must be >= 0, got -1"),
+        ("[train]\nepochs = 2.5", r"\[train\] epochs must be an integer, got 2.5"),
+    ]:
+        bad.write_text(text + "\n")
+        with pytest.raises(ValueError, match=r"bad\.toml: " + message):
+            load_run_config(bad)
 
 
 @pytest.mark.slow

@@ -389,7 +389,7 @@ def test_config_loader(tmp_path: Path) -> None:
         load_drnas_config(_write(tmp_path, "[drnas]\narch_learning_rate = 1e-3\n"))
     with pytest.raises(ValueError, match=r"\['train'\] are not read by DrNAS"):
         load_drnas_config(_write(tmp_path, "[train]\nlr = 0.1\n[drnas]\nepochs = 3\n"))
-    with pytest.raises(ValueError, match="reg_type must be 'kl' or 'none'"):
+    with pytest.raises(ValueError, match=r"\[drnas\] reg_type must be one of 'kl', 'none', got 'l2'"):
         load_drnas_config(_write(tmp_path, "[drnas]\nreg_type = 'l2'\n"))
     with pytest.raises(ValueError, match="must be true or false"):
         drnas_config_from_dict({"channels_last": 1})
@@ -397,6 +397,27 @@ def test_config_loader(tmp_path: Path) -> None:
         drnas_config_from_dict({"epochs": 2.5})
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['C_typo'\] in \[model\]"):
         load_drnas_config(_write(tmp_path, "[model]\nC_typo = 8\n[drnas]\nepochs = 3\n"))
+
+
+@pytest.mark.parametrize(
+    "toml,message",
+    [
+        ('epochs = "two"', r"\[drnas\] epochs must be an integer, got 'two'"),
+        ("epochs = 0", r"\[drnas\] epochs must be >= 1, got 0"),
+        ("w_lr = nan", r"\[drnas\] w_lr must be a finite number, got nan"),
+        ("w_lr = 0.01\nw_lr_min = 0.1", r"\[drnas\] w_lr_min \(0.1\) must be <= w_lr \(0.01\)"),
+        ("arch_lr = -1e-3", r"\[drnas\] arch_lr must be > 0"),
+        ("threads = 0", r"\[drnas\] threads must be >= 1, got 0"),
+        ("arch_betas = [0.5, 1.5]", r"\[drnas\] arch_betas must be < 1, got \(0.5, 1.5\)"),
+        ("arch_betas = [0.5]", r"\[drnas\] arch_betas must be a list of 2 numbers, got \[0.5\]"),
+        ("batch_size = 0", r"\[drnas\] batch_size must be >= 1, got 0"),
+    ],
+)
+def test_drnas_values_out_of_type_or_range_name_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
+    with pytest.raises(ValueError, match=r"c\.toml: " + message):
+        load_drnas_config(_write(tmp_path, "[drnas]\n" + toml + "\n"))
+    with pytest.raises(ValueError, match=r"c\.toml: \[model\] N must be >= 1, got 0"):
+        load_drnas_config(_write(tmp_path, "[model]\nN = 0\n"))
 
 
 def test_shipped_cpu_config_loads() -> None:
