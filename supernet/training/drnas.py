@@ -48,7 +48,6 @@ both loader positions, so ``resume=True`` reproduces the uninterrupted run bit f
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from dataclasses import dataclass, fields
@@ -60,6 +59,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import SupernetConfig
+from ..fileio import write_json_atomic
 from ..hashing import json_digest
 from ..data import ImageSet, TensorLoader
 from ..network import SuperNet
@@ -231,7 +231,7 @@ def train_drnas(
     ck = open_checkpoint(ck_path, resume, kind="DrNAS", config=run_cfg, defaults=defaults, resumable=_RESUMABLE,
                          fmt=_FORMAT)
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG).write_text(json.dumps({"config": run_cfg, "hash": json_digest(run_cfg, 16)}, indent=2))
+    write_json_atomic(out / CONFIG, {"config": run_cfg, "hash": json_digest(run_cfg, 16)}, indent=2)
 
     images = data if data is not None else load_images(scfg, progress=progress)
     num_classes = int(scfg.data.num_classes)
@@ -287,9 +287,7 @@ def train_drnas(
     if summary["finished"]:
         result = {**summary, "config": run_cfg, "config_hash": json_digest(run_cfg, 16)}
         result.pop("seconds_this_call")
-        tmp = out / (RESULT + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        tmp.replace(out / RESULT)
+        write_json_atomic(out / RESULT, result, indent=2)
     return summary
 
 

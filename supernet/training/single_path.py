@@ -17,7 +17,6 @@ all sample the same architecture (shared seed), and gradients are averaged once 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from torch import nn
 
 from ..config import SupernetConfig, config_hash
 from ..data import ImageSet, TensorLoader
+from ..fileio import write_json_atomic
 from ..landmarks import LandmarkSet, landmark_rank_loss
 from ..network import SuperNet
 from ..sampling import ArchSampler, make_sampler
@@ -87,9 +87,7 @@ def train_supernet(
     )
     if di.is_main:
         out.mkdir(parents=True, exist_ok=True)
-        (out / CONFIG).write_text(
-            json.dumps({"config": cfg.to_dict(), "hash": config_hash(cfg)}, indent=2)
-        )
+        write_json_atomic(out / CONFIG, {"config": cfg.to_dict(), "hash": config_hash(cfg)}, indent=2)
 
     images = data if data is not None else load_images(cfg, progress=progress and di.is_main)
     train_set = images["train"]

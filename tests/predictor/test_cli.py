@@ -109,7 +109,7 @@ def test_supernet_train_and_eval_tiny(tmp_path: Path, capsys) -> None:
     assert len(pd.read_csv(ws)) == 8
     (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
     rc, _, err = _run(capsys, "supernet", "eval", "--run", str(run), "--sample", "8", "--out", str(ws))
-    assert rc == 2 and "corrupt" in err
+    assert rc == 2 and "is damaged" in err
 
 
 def test_fit_query_search_pareto(tmp_path: Path, data_file, capsys) -> None:

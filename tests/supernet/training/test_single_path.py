@@ -15,8 +15,10 @@ import pytest
 import torch
 
 from supernet.config import config_from_dict
+from supernet.evaluate import load_trained
 from supernet.training import CheckpointError, StopRequested, load_checkpoint, train_supernet
 from tests.supernet.tiny import TINY, tiny_cfg
+from tests.supernet.training.test_checkpoint import flip_tensor_bytes
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -61,10 +63,18 @@ def test_fresh_run_refuses_existing_checkpoint_and_other_config(tmp_path: Path) 
 def test_corrupt_checkpoint_is_named(tmp_path: Path) -> None:
     run = tmp_path / "run"
     train_supernet(_cfg(), run, progress=False, max_steps=1)
-    data = (run / "checkpoint.pt").read_bytes()
-    (run / "checkpoint.pt").write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+    ck = run / "checkpoint.pt"
+    good = ck.read_bytes()
+    ck.write_bytes(good[: len(good) // 2])
+    with pytest.raises(CheckpointError, match=rf"checkpoint {ck} is damaged .*delete it to start over"):
         train_supernet(_cfg(), run, resume=True, progress=False)
+    # eight flipped bytes inside a weight tensor: neither a resume nor an evaluation runs on them
+    ck.write_bytes(good)
+    flip_tensor_bytes(ck)
+    with pytest.raises(CheckpointError, match=rf"checkpoint {ck} is damaged \(checksum mismatch"):
+        train_supernet(_cfg(), run, resume=True, progress=False)
+    with pytest.raises(CheckpointError, match=rf"checkpoint {ck} is damaged \(checksum mismatch"):
+        load_trained(run)
 
 
 def test_resume_in_process_equals_uninterrupted(tmp_path: Path) -> None:
