@@ -22,6 +22,7 @@ from .dirichlet import DirichletArch
 from .drnas import StepStats, drnas_step, train_drnas
 from .drnas_config import DrNASConfig, drnas_config_from_dict, load_drnas_config
 from .inputs import build_supernet, load_images, resolve_source
+from .loop import NonFiniteLossError
 from .single_path import CONFIG, TRAIN_LOG, train_supernet
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "save_atomic",
     "DistInfo",
     "StopRequested",
+    "NonFiniteLossError",
     "state_hash",
     "snapshot_paths",
     "cosine_lr",

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -129,7 +130,8 @@ def drnas_step(
 
     The architecture step leaves ``theta.grad`` holding the gradient it applied (valid cross-entropy with a
     fresh sample, plus ``reg_scale * KL`` when ``reg_type == "kl"``); no supernet weight gets a gradient from
-    it.  The weight step's sample is a constant (no gradient to ``theta``).
+    it.  The weight step's sample is a constant (no gradient to ``theta``).  When the architecture step leaves
+    a non-finite ``theta`` (a diverged search) the weight step is skipped and ``valid_loss`` is NaN.
     """
     st = StepStats()
     theta = arch.theta
@@ -145,6 +147,9 @@ def drnas_step(
             st.valid_loss = float(ce) * yv.numel()
             st.valid_correct = float((logits.argmax(1) == yv).sum())
             st.valid_seen = float(yv.numel())
+            if not bool(torch.isfinite(theta).all()):  # diverged: no Dirichlet left to sample the weight step from
+                st.valid_loss = math.nan
+                return st
     x, y = train_batch
     with torch.no_grad():
         w = arch.rsample()
@@ -349,13 +354,14 @@ class _DrNAS:
         self.search_arch = epoch >= d.arch_warmup_epochs
         self.model.train()
 
-    def step(self, batch: tuple[torch.Tensor, torch.Tensor], state: LoopState) -> None:
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor], state: LoopState) -> float:
         d = self.dcfg
         vb = self._next_valid() if self.search_arch else None
         s = drnas_step(self.model, self.arch, self.w_opt, self.a_opt, batch, vb, reg_type=d.reg_type,
                        reg_scale=d.reg_scale, grad_clip=d.grad_clip)
         for f in fields(StepStats):
             setattr(self.accum, f.name, getattr(self.accum, f.name) + getattr(s, f.name))
+        return s.train_loss + s.valid_loss  # NaN/inf when either step diverged
 
     def postfix(self) -> dict[str, str]:
         a = self.accum

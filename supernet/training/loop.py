@@ -1,5 +1,6 @@
 """The one training-loop skeleton every trainer plugs into: epochs of steps, graceful stop, ``max_steps``,
-checkpoints (every N steps, at the end of every epoch, on a stop), resume and a per-epoch log row.
+checkpoints (every N steps, at the end of every epoch, on a stop), resume, a per-epoch log row and a stop
+with :class:`NonFiniteLossError` when a step's loss is NaN or infinite.
 
 A trainer (single-path :mod:`~supernet.training.single_path`, DrNAS :mod:`~supernet.training.drnas`)
 supplies a :class:`Trainee`: what one step does, what an epoch's log row holds and what its checkpoint
@@ -10,17 +11,19 @@ a killed-and-resumed run reproduce the uninterrupted one bit for bit.
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
+import torch
 from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, config_diff, load_checkpoint
 from .control import StopRequested, append_log, graceful_stop, truncate_log
 
-__all__ = ["LoopState", "Batches", "Trainee", "open_checkpoint", "resume_state", "run_loop"]
+__all__ = ["LoopState", "Batches", "Trainee", "NonFiniteLossError", "open_checkpoint", "resume_state", "run_loop"]
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +64,10 @@ class Trainee(Protocol):
     def start_epoch(self, epoch: int) -> None:
         """Prepare epoch ``epoch`` (0-based): learning rate, train mode, per-epoch switches."""
 
-    def step(self, batch: Any, state: LoopState) -> None:
-        """One update on ``batch``; ``state`` still counts the steps before this one."""
+    def step(self, batch: Any, state: LoopState) -> float | torch.Tensor | None:
+        """One update on ``batch``; ``state`` still counts the steps before this one.  Returns the step's loss
+        (a float, or a tensor left on its device: the loop reads it back only when it checkpoints) so that a
+        NaN/inf stops the run, or None (not checked)."""
 
     def postfix(self) -> dict[str, str]:
         """Running figures for the progress bar."""
@@ -75,6 +80,40 @@ class Trainee(Protocol):
 
     def save(self, state: LoopState) -> None:
         """Write the checkpoint of the run as it stands."""
+
+
+class NonFiniteLossError(ValueError):
+    """A training step's loss was NaN or infinite; the run stopped without writing its diverged state, so the
+    checkpoint on disk (if any) is the last one from before that step."""
+
+
+class _LossWatch:
+    """The first step whose loss was not finite.  Tensor losses are checked on their device and read back only
+    in :meth:`first_bad`, so watching costs no host sync per step."""
+
+    def __init__(self) -> None:
+        self.bad: tuple[int, float] | None = None  # (global step, loss) of the first non-finite loss
+        self._step: torch.Tensor | None = None  # on the loss's device: that step, or -1 while all are finite
+        self._value: torch.Tensor | None = None
+
+    def see(self, loss: float | torch.Tensor | None, global_step: int) -> None:
+        if loss is None or self.bad is not None:
+            return
+        if isinstance(loss, torch.Tensor):
+            loss = loss.detach().float()
+            if self._step is None or self._value is None:
+                self._step = torch.full((), -1, dtype=torch.int64, device=loss.device)
+                self._value = torch.zeros((), device=loss.device)
+            new = (self._step < 0) & ~torch.isfinite(loss).all()
+            self._step = torch.where(new, global_step, self._step)
+            self._value = torch.where(new, loss.sum(), self._value)
+        elif not math.isfinite(loss):
+            self.bad = (global_step, float(loss))
+
+    def first_bad(self) -> tuple[int, float] | None:
+        if self.bad is None and self._step is not None and self._value is not None and int(self._step) >= 0:
+            self.bad = (int(self._step), float(self._value))
+        return self.bad
 
 
 def open_checkpoint(
@@ -140,10 +179,42 @@ def run_loop(
     too); SIGINT/SIGTERM write a checkpoint after the current step and raise :class:`StopRequested`.
     ``loader`` continues where it stopped (resumed loaders start mid-epoch).  ``until`` (checked before
     every epoch) ends the run early once it returns True, e.g. when a search has converged.
+
+    The losses ``step`` returns are checked before every checkpoint, every ``postfix_every`` steps and at
+    the end of every epoch: a NaN or infinite one raises :class:`NonFiniteLossError` naming the step and the
+    last good checkpoint, and neither that checkpoint nor the log is written with the diverged state.
+    Under torchrun a trainee returns a loss all ranks share, so that they all stop at the same check.
     """
     steps_this_call = 0
     stopped_early = False
     n_batches = len(loader)
+    watch = _LossWatch()
+    last_saved = replace(state) if checkpoint_path.exists() else None  # a resumed run starts from its checkpoint
+
+    def check() -> None:
+        """Raise :class:`NonFiniteLossError` when a step of this epoch had a non-finite loss."""
+        bad = watch.first_bad()
+        if bad is None:
+            return
+        g, value = bad
+        first = state.global_step - state.step_in_epoch  # global index of this epoch's first step
+        if last_saved is not None:
+            at = (f"end of epoch {last_saved.epoch}" if last_saved.step_in_epoch == 0
+                  else f"epoch {last_saved.epoch + 1} step {last_saved.step_in_epoch}")
+            kept = f"the last good checkpoint is {checkpoint_path} ({at})"
+        else:
+            kept = "no checkpoint was written"
+        raise NonFiniteLossError(
+            f"loss became {value} at epoch {state.epoch + 1} step {g - first + 1} (global step {g + 1}); {kept}; "
+            f"training stopped: lower the learning rate (or clip gradients) and start again"
+        )
+
+    def save() -> None:
+        nonlocal last_saved
+        check()
+        trainee.save(state)
+        last_saved = replace(state)
+
     try:
         with graceful_stop() as stop:
             while state.epoch < epochs and not (until is not None and until()):
@@ -155,17 +226,21 @@ def run_loop(
                 )
                 t0 = time.perf_counter()
                 for batch in loader:
-                    trainee.step(batch, state)
+                    watch.see(trainee.step(batch, state), state.global_step)
                     state.step_in_epoch += 1
                     state.global_step += 1
                     steps_this_call += 1
                     bar.update(1)
-                    if show_bar and (state.step_in_epoch % postfix_every == 0 or state.step_in_epoch == n_batches):
-                        bar.set_postfix(trainee.postfix())
+                    if watch.bad is not None:  # a float loss is known at once
+                        check()
+                    if state.step_in_epoch % postfix_every == 0 or state.step_in_epoch == n_batches:
+                        check()
+                        if show_bar:
+                            bar.set_postfix(trainee.postfix())
                     if checkpoint_every_steps and state.global_step % checkpoint_every_steps == 0:
                         state.epoch_seconds += time.perf_counter() - t0
                         t0 = time.perf_counter()
-                        trainee.save(state)
+                        save()
                     if stop.requested:
                         raise StopRequested
                     if max_steps is not None and steps_this_call >= max_steps:
@@ -174,19 +249,20 @@ def run_loop(
                 bar.close()
                 state.epoch_seconds += time.perf_counter() - t0
                 if stopped_early and state.step_in_epoch < n_batches:
-                    trainee.save(state)
+                    save()
                     break
+                check()
                 row = trainee.end_epoch(state)
                 state.epoch += 1
                 state.step_in_epoch = 0
                 state.epoch_seconds = 0.0
                 if is_main:
                     append_log(log_path, row, log_fields)
-                trainee.save(state)
+                save()
                 trainee.epoch_done(row, state)
                 if stopped_early:
                     break
     except StopRequested:
-        trainee.save(state)
+        save()
         log.warning("interrupted: checkpoint written to %s (resume with --resume)", checkpoint_path)
         raise

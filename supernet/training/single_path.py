@@ -176,7 +176,7 @@ class _SinglePath:
             g["lr"] = self.lr
         self.model.train()
 
-    def step(self, batch: tuple[torch.Tensor, torch.Tensor], state: LoopState) -> None:
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor], state: LoopState) -> torch.Tensor:
         x, y = batch
         t, lm = self.cfg.train, self.cfg.landmarks
         arch = self.sampler.sample(self.arch_rng)
@@ -197,11 +197,12 @@ class _SinglePath:
         with torch.no_grad():
             stats = torch.stack(
                 [loss.detach() * y.numel(), (logits.argmax(1) == y).sum().float(),
-                 torch.tensor(float(y.numel()), device=y.device)]
+                 torch.tensor(float(y.numel()), device=y.device), total.detach()]
             )
         if self.di.world_size > 1:
             dist.all_reduce(stats)
-        self.accum += stats.double()
+        self.accum += stats[:3].double()
+        return stats[3]  # the loss that was minimised, summed over ranks: the same on every rank
 
     def postfix(self) -> dict[str, str]:
         sl, sc, sn = self.accum.tolist()

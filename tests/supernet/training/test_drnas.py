@@ -25,6 +25,7 @@ from supernet.training import (
     CheckpointError,
     DirichletArch,
     DrNASConfig,
+    NonFiniteLossError,
     StopRequested,
     drnas_config_from_dict,
     drnas_step,
@@ -285,6 +286,30 @@ def test_run_writes_log_result_and_checkpoint(tmp_path: Path) -> None:
         train_drnas(SCFG, DCFG, run, progress=False)
     with pytest.raises(CheckpointError, match=r"\[drnas\] arch_lr: 0.01 -> 0.02"):
         train_drnas(SCFG, DCFG.replace(arch_lr=0.02), run, resume=True, progress=False)
+
+
+def test_a_diverging_search_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train_drnas(SCFG, DCFG.replace(epochs=3), run, progress=False, max_steps=8)  # a good epoch, checkpointed
+    good = load_checkpoint(run / "drnas_checkpoint.pt")
+    # the same run diverging in its second epoch (the learning rate is not part of what a resume may change,
+    # so patch the optimiser's rate as a diverging run would have it)
+    original = drnas_mod._DrNAS.start_epoch
+
+    def blow_up(self, epoch: int) -> None:
+        original(self, epoch)
+        for g in self.w_opt.param_groups:
+            g["lr"] = 1e6
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(drnas_mod._DrNAS, "start_epoch", blow_up)
+        with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 2 step \d+ .*the last good checkpoint "
+                           r"is .*drnas_checkpoint.pt \(end of epoch 1\)"):
+            train_drnas(SCFG, DCFG.replace(epochs=3), run, resume=True, progress=False)
+    after = load_checkpoint(run / "drnas_checkpoint.pt")
+    assert after["global_step"] == good["global_step"] == 8
+    assert torch.equal(after["arch"]["theta"], good["arch"]["theta"])
+    assert pd.read_csv(run / "drnas_log.csv")["epoch"].tolist() == [1]
 
 
 def test_stop_when_stable_ends_the_search_once_the_derived_cell_holds(tmp_path: Path, monkeypatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 from pathlib import Path
@@ -9,9 +10,10 @@ from typing import Any, Iterator
 
 import pandas as pd
 import pytest
+import torch
 
 from supernet.training.control import StopRequested
-from supernet.training.loop import LoopState, resume_state, run_loop
+from supernet.training.loop import LoopState, NonFiniteLossError, resume_state, run_loop
 
 FIELDS = ("epoch", "steps")
 
@@ -116,3 +118,45 @@ def test_a_stop_signal_checkpoints_after_the_current_step(tmp_path: Path) -> Non
     assert t.events[-2:] == [("step", 1, 4), ("save", 1, 2, 5)]
     assert signal.getsignal(signal.SIGTERM) is before  # the loop's handlers are removed again
     assert len(pd.read_csv(tmp_path / "log.csv")) == 1
+
+
+class Diverging(Recorder):
+    """A trainee whose step reports a loss, non-finite from global step ``bad_at`` on (as a diverged run's)."""
+
+    def __init__(self, bad_at: int, as_tensor: bool, value: float = math.nan) -> None:
+        super().__init__()
+        self.bad_at, self.as_tensor, self.value = bad_at, as_tensor, value
+
+    def step(self, batch: int, state: LoopState) -> float | torch.Tensor:
+        super().step(batch, state)
+        loss = self.value if state.global_step >= self.bad_at else 2.3
+        return torch.tensor(loss) if self.as_tensor else loss
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_a_non_finite_loss_stops_without_overwriting_the_last_good_checkpoint(tmp_path: Path, as_tensor: bool) -> None:
+    log = tmp_path / "log.csv"
+    t, state = Diverging(bad_at=4, as_tensor=as_tensor), LoopState()
+    with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 2 step 2 \(global step 5\); the last good "
+                       rf"checkpoint is {tmp_path / 'ck'} \(epoch 2 step 1\)"):
+        _run(t, Batches(3), state, log, checkpoint_every_steps=2)
+    saves = [e for e in t.events if e[0] == "save"]
+    assert saves == [("save", 0, 2, 2), ("save", 1, 0, 3), ("save", 1, 1, 4)]  # none after the bad step
+    assert [e[0] for e in t.events].count("end") == 1  # the diverged epoch logs no row
+    assert pd.read_csv(log)["epoch"].tolist() == [1]
+
+
+def test_a_non_finite_loss_before_any_checkpoint_says_so(tmp_path: Path) -> None:
+    t = Diverging(bad_at=1, as_tensor=True, value=math.inf)
+    with pytest.raises(NonFiniteLossError, match=r"loss became inf at epoch 1 step 2 .*no checkpoint was written"):
+        _run(t, Batches(3), LoopState(), tmp_path / "log.csv")
+    assert not [e for e in t.events if e[0] in ("save", "end")]
+    assert not (tmp_path / "log.csv").exists()
+
+
+def test_a_stop_signal_after_a_non_finite_loss_does_not_checkpoint(tmp_path: Path) -> None:
+    t = Diverging(bad_at=1, as_tensor=True)
+    t.stop_at = 2
+    with pytest.raises(NonFiniteLossError):
+        _run(t, Batches(5), LoopState(), tmp_path / "log.csv")
+    assert not [e for e in t.events if e[0] == "save"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import torch
 
 from supernet.config import config_from_dict
 from supernet.evaluate import load_trained
-from supernet.training import CheckpointError, StopRequested, load_checkpoint, train_supernet
+from supernet.training import CheckpointError, NonFiniteLossError, StopRequested, load_checkpoint, train_supernet
 from tests.supernet.tiny import TINY, tiny_cfg
 from tests.supernet.training.test_checkpoint import flip_tensor_bytes
 
@@ -187,3 +188,16 @@ def test_data_parallel_two_cpu_processes(tmp_path: Path) -> None:
     assert ck["finished"] and ck["world_size"] == 2
     assert ck["global_step"] == 2 * (256 // 32)
     assert pd.read_csv(tmp_path / "run" / "train_log.csv")["images"].tolist() == [256, 256]
+
+
+def test_a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    cfg = _cfg(train={"lr": 1e6, "lr_min": 0.0, "checkpoint_every_steps": 1})
+    with pytest.raises(NonFiniteLossError, match=rf"loss became nan at epoch 1 step (\d+) .*the last good checkpoint "
+                       rf"is {run / 'checkpoint.pt'} \(epoch 1 step (\d+)\).*lower the learning rate") as e:
+        train_supernet(cfg, run, progress=False)
+    bad_step, good_step = (int(v) for v in re.search(r"epoch 1 step (\d+) .*step (\d+)\)", str(e.value)).groups())
+    ck = load_checkpoint(run)
+    assert ck["global_step"] == good_step == bad_step - 1  # the state before the diverged step, not after it
+    assert all(torch.isfinite(v).all() for v in ck["model"].values() if v.is_floating_point())
+    assert not (run / "train_log.csv").exists()  # no row of the diverged epoch
