@@ -47,7 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_config(args.config)
     run = Path(args.run).expanduser()
-    summary = train_supernet(cfg, run, resume=True)
+    summary = train_supernet(cfg, run, resume="auto")
     log = pd.read_csv(run / "train_log.csv")
     archs = sample_archs(args.sample, seed=args.seed, include_degenerate=False)
     ws = evaluate_supernet(run, archs, run / f"ws_sample{args.sample}_seed{args.seed}.csv")

@@ -145,7 +145,7 @@ def main() -> None:
 
             scfg, dcfg = load_drnas_config(args.drnas_config)
             run = runs / "drnas"
-            train_drnas(scfg, dcfg, run, resume=True)
+            train_drnas(scfg, dcfg, run, resume="auto")
             res = json.loads((run / "drnas_result.json").read_text())
             drlog = pd.read_csv(run / "drnas_log.csv")
             info.update(run=str(run), arch=res["arch_str"], index=res["index"], true_acc=float(true[res["index"]]),
@@ -158,23 +158,23 @@ def main() -> None:
             continue
         if method == "uniform":
             run = uniform_run
-            train_supernet(base, run, resume=True, data=images)
+            train_supernet(base, run, resume="auto", data=images)
             ws = evaluate_supernet(run, archs, run / ws_name, data=images)
             info["train_epochs"] = base.train.epochs
         elif method == "size":
             run = runs / "size"
-            train_supernet(base.replace(sampling={"strategy": "size"}), run, resume=True, data=images)
+            train_supernet(base.replace(sampling={"strategy": "size"}), run, resume="auto", data=images)
             ws = evaluate_supernet(run, archs, run / ws_name, data=images)
             info["train_epochs"] = base.train.epochs
         elif method == "landmarks":
             run = runs / "landmarks"
             cfg = base.replace(landmarks={"file": str(lm_file), "every": args.landmark_every,
                                           "weight": args.landmark_weight})
-            train_supernet(cfg, run, resume=True, data=images)
+            train_supernet(cfg, run, resume="auto", data=images)
             ws = evaluate_supernet(run, archs, run / ws_name, data=images)
             info.update(train_epochs=base.train.epochs, landmarks=args.landmarks, landmark_every=args.landmark_every)
         elif method == "fewshot":
-            train_supernet(base, uniform_run, resume=True, data=images)
+            train_supernet(base, uniform_run, resume="auto", data=images)
             run = runs / "fewshot"
             edges = [int(e) for e in args.fewshot_edges.split(",")]
             man = train_fewshot(uniform_run, run, edges, epochs=args.fewshot_epochs, lr=10 * base.train.lr_min,
@@ -184,12 +184,12 @@ def main() -> None:
                         subs=len(man["subs"]), finetune_lr=man["lr"])
             info["train_seconds"] = _train_seconds(uniform_run) + sum(_train_seconds(run / s) for s in man["subs"])
         elif method == "uniform_ft":
-            train_supernet(base, uniform_run, resume=True, data=images)
+            train_supernet(base, uniform_run, resume="auto", data=images)
             run = runs / "uniform_ft"
             ft_lr = 10 * base.train.lr_min  # the few-shot fine-tuning's lr
             cfg = base.replace(train={"epochs": ft_epochs, "lr": ft_lr, "lr_min": base.train.lr_min,
                                       "init_from": str((uniform_run / "checkpoint.pt").resolve())})
-            train_supernet(cfg, run, resume=True, data=images)
+            train_supernet(cfg, run, resume="auto", data=images)
             ws = evaluate_supernet(run, archs, run / ws_name, data=images)
             info.update(train_epochs=base.train.epochs + ft_epochs, finetune_lr=ft_lr)
             info["train_seconds"] = _train_seconds(uniform_run) + _train_seconds(run)

@@ -83,7 +83,7 @@ def main() -> None:
     for s in sorted(runs):
         run = runs[s]
         cfg = base.replace(train={"seed": s, "snapshot_every": 1 if s in trained_here else base.train.snapshot_every})
-        train_supernet(cfg, run, resume=True, data=images)
+        train_supernet(cfg, run, resume="auto", data=images)
         ws = evaluate_supernet(run, archs, run / f"ws_sample{args.sample}_seed{args.seed}.csv", data=images)
         final[s] = ws["ws_acc"].to_numpy()
         r = evaluate_ranking(final[s], true[idx])

@@ -216,7 +216,7 @@ def run_pipeline(
                 file_sha(Path(lm_file)) if lm_file and Path(lm_file).is_file() else None)
 
     def do_supernet() -> dict[str, Any]:
-        s = train_supernet(sn, sdir, resume=True, progress=progress)
+        s = train_supernet(sn, sdir, resume="auto", progress=progress)
         return {"epochs": s["epochs_done"], "device": s["device"]}
 
     stage("supernet", k_sn, [sdir / "checkpoint.pt", sdir / "train_log.csv"], do_supernet)

@@ -156,7 +156,7 @@ def train_fewshot(
         if not done:
             log.info("few-shot sub-supernet %d/%d %s (%s)", i + 1, len(names), name, patterns[name])
             t0 = time.perf_counter()
-            summary = train_supernet(cfg, sub_dir, resume=True, progress=progress, data=data)
+            summary = train_supernet(cfg, sub_dir, resume="auto", progress=progress, data=data)
             manifest["subs"][name] = {
                 "pattern": patterns[name], "run": name, "finished": bool(summary["finished"]),
                 "seconds_last_call": round(time.perf_counter() - t0, 2),

@@ -30,6 +30,16 @@ from .table_commands import (
     _cmd_report,
 )
 
+
+def _add_resume(p: argparse.ArgumentParser) -> None:
+    """``--resume`` (continue the checkpoint in --out; an error when there is none) or ``--resume-or-start``."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true",
+                   help="continue the checkpoint in --out (an error when there is none)")
+    g.add_argument("--resume-or-start", action="store_true",
+                   help="continue the checkpoint in --out when there is one, else start a new run there")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``nasgcn`` argument parser (every subcommand has ``--help``)."""
     parser = argparse.ArgumentParser(
@@ -266,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", required=True, help="DrNAS TOML ([data], [model], [drnas]; e.g. configs/drnas-cpu.toml)")
     p.add_argument("--out", required=True, help="run directory")
-    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    _add_resume(p)
     p.add_argument("--epochs", type=int, default=None, help="override [drnas] epochs")
     p.add_argument("--max-steps", type=int, default=None, help="stop (with a checkpoint) after this many steps")
     p.add_argument("--device", default=None, help="override [drnas] device (auto, cpu, cuda, cuda:1)")
@@ -312,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", required=True, help="TOML config (see configs/)")
     p.add_argument("--out", required=True, help="run directory")
-    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    _add_resume(p)
     p.add_argument("--epochs", type=int, default=None, help="override [train] epochs")
     p.add_argument("--device", default=None, help="override [train] device (auto, cpu, cuda, cuda:1)")
     p.add_argument("--max-steps", type=int, default=None, help="stop (with a checkpoint) after this many steps")

@@ -114,10 +114,24 @@ def _cmd_bench_check(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- supernet
+def _check_counts(args: argparse.Namespace, *names: str) -> None:
+    """Flags that count something (``--epochs``, ``--max-steps``, ``--sample``) must be >= 1 when given."""
+    for name in names:
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
+
+
+def _resume_mode(args: argparse.Namespace) -> bool | str:
+    """``--resume`` -> True (a checkpoint must exist), ``--resume-or-start`` -> "auto", neither -> False."""
+    return "auto" if args.resume_or_start else bool(args.resume)
+
+
 def _cmd_supernet_train(args: argparse.Namespace) -> int:
     from supernet.config import load_config
     from supernet.training import StopRequested, train_supernet
 
+    _check_counts(args, "epochs", "max_steps")
     cfg = load_config(args.config)
     overrides: dict[str, dict[str, Any]] = {}
     if args.epochs is not None:
@@ -127,7 +141,7 @@ def _cmd_supernet_train(args: argparse.Namespace) -> int:
     if overrides:
         cfg = cfg.replace(**overrides)
     try:
-        summary = train_supernet(cfg, args.out, resume=args.resume, progress=not args.no_progress,
+        summary = train_supernet(cfg, args.out, resume=_resume_mode(args), progress=not args.no_progress,
                                  max_steps=args.max_steps)
     except StopRequested:
         raise UserError(f"stopped; the checkpoint in {args.out} keeps every finished step: rerun with --resume")
@@ -147,9 +161,10 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
     from supernet.evaluate import evaluate_supernet, load_trained, sample_archs
     from supernet.resolve import parse_many
 
+    _check_counts(args, "sample")
     if args.all:
         archs = None
-    elif args.sample:
+    elif args.sample is not None:
         archs = sample_archs(args.sample, seed=args.seed, include_degenerate=not args.no_degenerate)
     else:
         from supernet.tables import read_arch_table
@@ -237,6 +252,7 @@ def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
     from supernet.fewshot import train_fewshot
     from supernet.training import StopRequested
 
+    _check_counts(args, "epochs")
     edges = args.edges.split(";") if ";" in args.edges else args.edges.split()
     try:
         man = train_fewshot(args.base, args.out, edges, epochs=args.epochs, lr=args.lr, lr_min=args.lr_min,
@@ -286,13 +302,14 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
 def _cmd_drnas(args: argparse.Namespace) -> int:
     from supernet.training import StopRequested, load_drnas_config, train_drnas
 
+    _check_counts(args, "epochs", "max_steps")
     scfg, dcfg = load_drnas_config(args.config)
     if args.epochs is not None:
         dcfg = dcfg.replace(epochs=args.epochs)
     if args.device is not None:
         dcfg = dcfg.replace(device=args.device)
     try:
-        s = train_drnas(scfg, dcfg, args.out, resume=args.resume, progress=not args.no_progress,
+        s = train_drnas(scfg, dcfg, args.out, resume=_resume_mode(args), progress=not args.no_progress,
                         max_steps=args.max_steps)
     except StopRequested:
         raise UserError(f"stopped; the checkpoint in {args.out} keeps every finished step: rerun with --resume")

@@ -71,7 +71,7 @@ from .device import resolve_device
 from .dirichlet import DirichletArch
 from .drnas_config import DrNASConfig
 from .inputs import load_images, resolve_source
-from .loop import LoopState, open_checkpoint, resume_state, run_loop
+from .loop import LoopState, Resume, open_checkpoint, resume_state, run_loop
 
 __all__ = [
     "StepStats",
@@ -204,7 +204,7 @@ def train_drnas(
     dcfg: DrNASConfig,
     out_dir: str | Path,
     *,
-    resume: bool = False,
+    resume: Resume = False,
     progress: bool = True,
     data: dict[str, ImageSet] | None = None,
     max_steps: int | None = None,
@@ -213,8 +213,8 @@ def train_drnas(
 
     ``scfg`` gives the data (``[data]``: the train half trains the weights, the valid half the
     architecture) and the supernet (``[model]``); ``dcfg`` everything else.  ``resume=False`` refuses a
-    directory that already holds a DrNAS checkpoint; ``resume=True`` continues it (or starts when there is
-    none).  ``data`` (``{"train", "valid"}`` image sets) overrides :func:`supernet.training.load_images`.
+    directory that already holds a DrNAS checkpoint or log; ``resume=True`` continues its checkpoint (an error
+    when there is none); ``resume="auto"`` continues when there is one, else starts.  ``data`` (``{"train", "valid"}`` image sets) overrides :func:`supernet.training.load_images`.
     ``max_steps`` stops (with a checkpoint) after that many steps in this call.
 
     Summary keys: ``out``, ``epochs_done``, ``epochs``, ``finished``, ``stable_epochs`` (consecutive epochs
@@ -234,7 +234,7 @@ def train_drnas(
     defaults = {"data": SupernetConfig().to_dict()["data"], "model": SupernetConfig().to_dict()["model"],
                 "drnas": DrNASConfig().to_dict()}
     ck = open_checkpoint(ck_path, resume, kind="DrNAS", config=run_cfg, defaults=defaults, resumable=_RESUMABLE,
-                         fmt=_FORMAT)
+                         fmt=_FORMAT, log_path=out / LOG)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / CONFIG, {"config": run_cfg, "hash": json_digest(run_cfg, 16)}, indent=2)
 

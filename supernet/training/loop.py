@@ -15,7 +15,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Literal, Protocol, Sequence, Union
 
 import torch
 from tqdm.auto import tqdm
@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from .checkpoint import CheckpointError, config_diff, load_checkpoint
 from .control import StopRequested, append_log, graceful_stop, truncate_log
 
-__all__ = ["LoopState", "Batches", "Trainee", "NonFiniteLossError", "open_checkpoint", "resume_state", "run_loop"]
+__all__ = ["LoopState", "Batches", "Trainee", "NonFiniteLossError", "Resume", "open_checkpoint", "resume_state", "run_loop"]
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +116,40 @@ class _LossWatch:
         return self.bad
 
 
+Resume = Union[bool, Literal["auto"]]
+"""How a trainer treats its run directory: False = a new run, True = continue its checkpoint (an error when
+there is none), ``"auto"`` = continue it when there is one, else start (the CLI's ``--resume-or-start``)."""
+
+
 def open_checkpoint(
-    path: Path, resume: bool, *, kind: str, config: dict[str, Any], defaults: dict[str, dict[str, Any]],
+    path: Path, resume: Resume, *, kind: str, config: dict[str, Any], defaults: dict[str, dict[str, Any]],
     resumable: set[tuple[str, str]], skip: tuple[str, ...] = (), fmt: str | None = None,
+    log_path: Path | None = None,
 ) -> dict[str, Any] | None:
     """The checkpoint at ``path`` to resume from, or None for a fresh run.
 
     Refuses (:class:`CheckpointError`) a directory that already holds a checkpoint unless ``resume``, a
+    missing checkpoint when ``resume is True``, a fresh start beside an old ``log_path`` (its rows would be
+    mixed with the new ones) unless ``resume == "auto"`` (the old log is then replaced, with a warning), a
     checkpoint of another ``fmt`` and one made with a config that differs from ``config`` in a way that
     matters (:func:`~supernet.training.checkpoint.config_diff`).  ``kind`` names the run in messages.
     """
+    if resume not in (False, True, "auto"):
+        raise ValueError(f"resume must be False, True or 'auto', got {resume!r}")
     if not path.exists():
+        if resume is True:
+            raise CheckpointError(
+                f"no checkpoint in {path.parent} to resume; drop --resume to start a new run, "
+                f"or pass --resume-or-start"
+            )
+        if log_path is not None and log_path.exists():
+            if resume != "auto":
+                raise CheckpointError(
+                    f"{path.parent} holds {log_path.name} of an earlier run but no checkpoint; choose a new --out, "
+                    f"or pass --resume-or-start to start over (replacing {log_path.name})"
+                )
+            log.warning("%s has no %s checkpoint: starting over, replacing %s", path.parent, kind, log_path.name)
+            log_path.unlink(missing_ok=True)
         return None
     if not resume:
         raise CheckpointError(

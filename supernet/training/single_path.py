@@ -37,7 +37,7 @@ from .checkpoint import CHECKPOINT, rng_state, save_atomic, save_snapshot, set_r
 from .control import cosine_lr
 from .device import DistInfo, allreduce_grads, average_buffers, init_distributed, rank_device, resolve_device
 from .inputs import build_supernet, load_images
-from .loop import LoopState, open_checkpoint, resume_state, run_loop
+from .loop import LoopState, Resume, open_checkpoint, resume_state, run_loop
 
 __all__ = ["train_supernet", "CONFIG", "TRAIN_LOG", "LOG_FIELDS"]
 
@@ -59,15 +59,16 @@ def train_supernet(
     cfg: SupernetConfig,
     out_dir: str | Path,
     *,
-    resume: bool = False,
+    resume: Resume = False,
     progress: bool = True,
     data: dict[str, ImageSet] | None = None,
     max_steps: int | None = None,
 ) -> dict[str, Any]:
     """Train (or continue training) the supernet of ``cfg`` into ``out_dir``; returns a summary dict.
 
-    ``resume=False`` refuses a directory that already holds a checkpoint (nothing is overwritten);
-    ``resume=True`` continues from it (or starts when there is none).  ``data`` overrides
+    ``resume=False`` refuses a directory that already holds a checkpoint or a log (nothing is overwritten);
+    ``resume=True`` continues from its checkpoint (an error when there is none); ``resume="auto"`` continues
+    when there is one, else starts.  ``data`` overrides
     :func:`~supernet.training.inputs.load_images`.  ``max_steps`` stops (with a checkpoint) after that many
     steps in this call, for tests and time-boxed runs.
     """
@@ -79,11 +80,12 @@ def train_supernet(
     if t_cfg.threads:
         torch.set_num_threads(int(t_cfg.threads))
     if t_cfg.batch_size % di.world_size:
-        raise ValueError(f"batch_size {t_cfg.batch_size} is not divisible by {di.world_size} processes")
+        raise ValueError(f"[train] batch_size {t_cfg.batch_size} is not divisible by {di.world_size} processes; "
+                         f"use a multiple of {di.world_size}")
     ck_path = out / CHECKPOINT
     ck = open_checkpoint(
         ck_path, resume, kind="training", config=cfg.to_dict(), defaults=SupernetConfig().to_dict(),
-        resumable=_RESUMABLE_CHANGES, skip=("eval",),
+        resumable=_RESUMABLE_CHANGES, skip=("eval",), log_path=out / TRAIN_LOG,
     )
     if di.is_main:
         out.mkdir(parents=True, exist_ok=True)

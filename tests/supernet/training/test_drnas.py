@@ -286,6 +286,10 @@ def test_run_writes_log_result_and_checkpoint(tmp_path: Path) -> None:
         train_drnas(SCFG, DCFG, run, progress=False)
     with pytest.raises(CheckpointError, match=r"\[drnas\] arch_lr: 0.01 -> 0.02"):
         train_drnas(SCFG, DCFG.replace(arch_lr=0.02), run, resume=True, progress=False)
+    # resuming needs a checkpoint; resume="auto" starts when there is none
+    with pytest.raises(CheckpointError, match=r"no checkpoint in .*other to resume; drop --resume"):
+        train_drnas(SCFG, DCFG, tmp_path / "other", resume=True, progress=False)
+    assert train_drnas(SCFG, DCFG, tmp_path / "other", resume="auto", progress=False, max_steps=1)["global_step"] == 1
 
 
 def test_a_diverging_search_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:

@@ -61,6 +61,30 @@ def test_fresh_run_refuses_existing_checkpoint_and_other_config(tmp_path: Path) 
         train_supernet(_cfg(train={"lr": 0.1}), tmp_path / "run", resume=True, progress=False)
 
 
+def test_resume_needs_a_checkpoint_and_a_fresh_start_never_overwrites_a_log(tmp_path: Path) -> None:
+    run, cfg = tmp_path / "run", _cfg(train={"epochs": 1})
+    with pytest.raises(CheckpointError, match=rf"no checkpoint in {run} to resume; drop --resume to start a new run, "
+                       r"or pass --resume-or-start"):
+        train_supernet(cfg, run, resume=True, progress=False)
+    assert not run.exists()
+    assert train_supernet(cfg, run, resume="auto", progress=False)["finished"]  # start when there is none
+    assert train_supernet(cfg, run, resume="auto", progress=False)["finished"]  # continue when there is one
+    # the checkpoint deleted (as a damage message says to): a plain fresh start refuses to touch the old log
+    (run / "checkpoint.pt").unlink()
+    log = (run / "train_log.csv").read_bytes()
+    with pytest.raises(CheckpointError, match=rf"{run} holds train_log.csv of an earlier run but no checkpoint; "
+                       r"choose a new --out, or pass --resume-or-start to start over"):
+        train_supernet(cfg, run, progress=False)
+    assert (run / "train_log.csv").read_bytes() == log
+    with pytest.raises(CheckpointError, match="no checkpoint in"):
+        train_supernet(cfg, run, resume=True, progress=False)
+    # resume="auto" starts over, with a fresh log (not the old rows followed by new ones)
+    assert train_supernet(cfg, run, resume="auto", progress=False)["finished"]
+    assert pd.read_csv(run / "train_log.csv")["epoch"].tolist() == [1]
+    with pytest.raises(ValueError, match="resume must be"):
+        train_supernet(cfg, run, resume="yes", progress=False)  # type: ignore[arg-type]
+
+
 def test_corrupt_checkpoint_is_named(tmp_path: Path) -> None:
     run = tmp_path / "run"
     train_supernet(_cfg(), run, progress=False, max_steps=1)
@@ -98,7 +122,7 @@ _WORKER = textwrap.dedent(
     from supernet.config import config_from_dict
     from supernet.training import train_supernet
     cfg = config_from_dict(json.loads(sys.argv[1]))
-    train_supernet(cfg, sys.argv[2], resume=True, progress=False)
+    train_supernet(cfg, sys.argv[2], resume="auto", progress=False)
     """
 )
 
