@@ -78,7 +78,7 @@ class ProxiesSection(Section):
     table: str | None = None
     C: int = setting(16, ge=1)
     N: int = setting(5, ge=1)
-    batch_size: int = setting(32, ge=1)
+    batch_size: int = setting(32, ge=2)  # nwot and jacov compare images
     seed: int = setting(0, ge=0)
 
     def check(self) -> None:

@@ -46,6 +46,7 @@ from .evaluate import normalise_images
 from .config import SupernetConfig
 from .network import StandaloneNet
 from .resolve import parse_many
+from .schema import Section, setting
 from .space import Arch, all_archs, degenerate_mask, iso_ids
 from .training import load_images, resolve_source
 
@@ -62,22 +63,17 @@ PROXY_COLUMNS: tuple[str, ...] = ("index", "arch_str", *PROXIES, "iso_id", "dege
 
 
 @dataclass(frozen=True)
-class ProxyConfig:
+class ProxyConfig(Section):
     """Network and minibatch of the proxies: width ``C``, ``N`` cells per stage, ``batch_size`` images
-    drawn from the training set with ``seed`` (which also initialises every network)."""
+    drawn from the training set with ``seed`` (which also initialises every network); at least 2 images,
+    as nwot and jacov compare images."""
 
-    C: int = 16
-    N: int = 5
-    batch_size: int = 32
-    seed: int = 0
+    SECTION = "proxies"
 
-    def __post_init__(self) -> None:
-        for name in ("C", "N", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"proxy {name} must be a positive integer, got {v!r}")
-        if self.batch_size < 2:
-            raise ValueError("proxy batch_size must be at least 2 (nwot and jacov compare images)")
+    C: int = setting(16, ge=1)
+    N: int = setting(5, ge=1)
+    batch_size: int = setting(32, ge=2)
+    seed: int = setting(0, ge=0)
 
 
 def proxy_batch(train: ImageSet, cfg: ProxyConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:

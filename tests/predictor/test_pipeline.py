@@ -112,7 +112,7 @@ def test_config_errors(tmp_path: Path) -> None:
         ("[search]\ntop = 2.5", r"\[search\] top must be an integer, got 2.5"),
         ("[search]\nsets = { a = 'params_m<=1' }", r"\[search\] sets must be a table of lists of strings"),
         ("[proxies]\narchs = 'some'", r"\[proxies\] archs must be 'sample', 'all', 'none' or a number >= 1"),
-        ("[proxies]\nbatch_size = 0", r"\[proxies\] batch_size must be >= 1, got 0"),
+        ("[proxies]\nbatch_size = 0", r"\[proxies\] batch_size must be >= 2, got 0"),
         ("[predictor]\nseed = -1", r"\[predictor\] seed must be >= 0, got -1"),
         ("[train]\nepochs = 2.5", r"\[train\] epochs must be an integer, got 2.5"),
     ]:

@@ -111,9 +111,9 @@ def test_interrupted_run_resumes_without_recomputing(images, tmp_path, monkeypat
 
 
 def test_config_and_batch_errors(images) -> None:
-    with pytest.raises(ValueError, match="batch_size must be at least 2"):
+    with pytest.raises(ValueError, match=r"\[proxies\] batch_size must be >= 2, got 1"):
         P.ProxyConfig(batch_size=1)
-    with pytest.raises(ValueError, match="C must be a positive integer"):
+    with pytest.raises(ValueError, match=r"\[proxies\] C must be >= 1, got 0"):
         P.ProxyConfig(C=0)
     with pytest.raises(ValueError, match="fewer than the proxy batch size"):
         P.proxy_batch(images, P.ProxyConfig(batch_size=100), torch.device("cpu"))
