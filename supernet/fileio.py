@@ -9,6 +9,7 @@ one.  :func:`jsonable` turns numpy scalars and arrays (and paths) into plain JSO
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import os
 import tempfile
@@ -20,7 +21,9 @@ import numpy as np
 if TYPE_CHECKING:  # only for the annotation: the CLI imports this module and starts faster without pandas
     import pandas as pd
 
-__all__ = ["atomic_write", "write_text_atomic", "write_json_atomic", "write_csv_atomic", "jsonable"]
+__all__ = [
+    "atomic_write", "remove_stale_temps", "write_text_atomic", "write_json_atomic", "write_csv_atomic", "jsonable",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,6 +57,16 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], Any], *, 
         tmp.unlink(missing_ok=True)
         raise
     return p
+
+
+def remove_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files :func:`atomic_write` left beside ``path`` when a kill (SIGKILL, power loss)
+    stopped it mid-write; call it only where no other process writes ``path``.  Returns what was removed."""
+    p = Path(path)
+    stale = sorted(p.parent.glob(f".{glob.escape(p.name)}.*.tmp")) if p.parent.is_dir() else []
+    for t in stale:
+        t.unlink(missing_ok=True)
+    return stale
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, Literal, Protocol, Sequence, Union
 import torch
 from tqdm.auto import tqdm
 
+from ..fileio import remove_stale_temps
 from .checkpoint import CheckpointError, config_diff, load_checkpoint
 from .control import StopRequested, append_log, graceful_stop, truncate_log
 
@@ -128,14 +129,17 @@ def open_checkpoint(
 ) -> dict[str, Any] | None:
     """The checkpoint at ``path`` to resume from, or None for a fresh run.
 
-    Refuses (:class:`CheckpointError`) a directory that already holds a checkpoint unless ``resume``, a
-    missing checkpoint when ``resume is True``, a fresh start beside an old ``log_path`` (its rows would be
-    mixed with the new ones) unless ``resume == "auto"`` (the old log is then replaced, with a warning), a
-    checkpoint of another ``fmt`` and one made with a config that differs from ``config`` in a way that
-    matters (:func:`~supernet.training.checkpoint.config_diff`).  ``kind`` names the run in messages.
+    Removes temporary files a kill mid-save left beside ``path``.  Refuses (:class:`CheckpointError`) a
+    directory that already holds a checkpoint unless ``resume``, a missing checkpoint when ``resume is True``,
+    a fresh start beside an old ``log_path`` (its rows would be mixed with the new ones) unless
+    ``resume == "auto"`` (the old log is then replaced, with a warning), a checkpoint of another ``fmt`` and
+    one made with a config that differs from ``config`` in a way that matters
+    (:func:`~supernet.training.checkpoint.config_diff`).  ``kind`` names the run in messages.
     """
     if resume not in (False, True, "auto"):
         raise ValueError(f"resume must be False, True or 'auto', got {resume!r}")
+    for t in remove_stale_temps(path):
+        log.info("removed %s, left by a run killed while writing its checkpoint", t)
     if not path.exists():
         if resume is True:
             raise CheckpointError(

@@ -78,3 +78,18 @@ def test_a_failed_save_keeps_the_old_checkpoint_and_no_temp_file(tmp_path: Path)
 def test_missing_checkpoint_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="no checkpoint at"):
         load_checkpoint(tmp_path)
+
+
+def test_a_temp_file_left_by_a_kill_mid_save_is_removed_when_the_run_is_next_opened(tmp_path: Path) -> None:
+    from tests.supernet.tiny import tiny_cfg
+    from supernet.training import train_supernet
+
+    run = tmp_path / "run"
+    cfg = tiny_cfg(train={"epochs": 1})
+    train_supernet(cfg, run, progress=False, max_steps=1)
+    stale = run / ".checkpoint.pt.k1ll3d.tmp"  # what SIGKILL during save_atomic leaves behind
+    stale.write_bytes(b"half a checkpoint")
+    other = run / "notes.tmp"  # not a temp file of the checkpoint: kept
+    other.write_text("mine")
+    train_supernet(cfg, run, resume=True, progress=False)
+    assert not stale.exists() and other.exists()
