@@ -84,7 +84,9 @@ class ProxiesSection(Section):
     def check(self) -> None:
         ok = self.archs >= 1 if isinstance(self.archs, int) else self.archs.lower() in ("sample", "all", "none")
         if not ok:
-            raise ValueError(f"[proxies] archs must be 'sample', 'all', 'none' or a number >= 1, got {show(self.archs)}")
+            raise ValueError(
+                f"[proxies] archs must be 'sample', 'all', 'none' or a number >= 1, got {show(self.archs)}"
+            )
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,8 @@ def train_drnas(
     ``scfg`` gives the data (``[data]``: the train half trains the weights, the valid half the
     architecture) and the supernet (``[model]``); ``dcfg`` everything else.  ``resume=False`` refuses a
     directory that already holds a DrNAS checkpoint or log; ``resume=True`` continues its checkpoint (an error
-    when there is none); ``resume="auto"`` continues when there is one, else starts.  ``data`` (``{"train", "valid"}`` image sets) overrides :func:`supernet.training.load_images`.
+    when there is none); ``resume="auto"`` continues when there is one, else starts.  ``data``
+    (``{"train", "valid"}`` image sets) overrides :func:`supernet.training.load_images`.
     ``max_steps`` stops (with a checkpoint) after that many steps in this call.
 
     Summary keys: ``out``, ``epochs_done``, ``epochs``, ``finished``, ``stable_epochs`` (consecutive epochs

@@ -24,7 +24,9 @@ from ..fileio import remove_stale_temps
 from .checkpoint import CheckpointError, config_diff, load_checkpoint
 from .control import StopRequested, append_log, graceful_stop, truncate_log
 
-__all__ = ["LoopState", "Batches", "Trainee", "NonFiniteLossError", "Resume", "open_checkpoint", "resume_state", "run_loop"]
+__all__ = [
+    "LoopState", "Batches", "Trainee", "NonFiniteLossError", "Resume", "open_checkpoint", "resume_state", "run_loop",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,8 @@ class Trainee(Protocol):
 
     def step(self, batch: Any, state: LoopState) -> float | torch.Tensor | None:
         """One update on ``batch``; ``state`` still counts the steps before this one.  Returns the step's loss
-        (a float, or a tensor left on its device: the loop reads it back only when it checkpoints) so that a
-        NaN/inf stops the run, or None (not checked)."""
+        (a float, or a tensor left on its device, read back only every ``postfix_every`` steps and before a
+        checkpoint) so that a NaN/inf stops the run, or None (not checked)."""
 
     def postfix(self) -> dict[str, str]:
         """Running figures for the progress bar."""

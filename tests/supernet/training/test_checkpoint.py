@@ -51,7 +51,8 @@ def test_flipped_bytes_inside_a_tensor_are_an_error_naming_the_file(tmp_path: Pa
     flip_tensor_bytes(p)
     # torch alone reads the damaged weights without a word
     assert not torch.equal(torch.load(p, weights_only=False)["model"]["w"], torch.arange(4096, dtype=torch.float32))
-    with pytest.raises(CheckpointError, match=rf"checkpoint {p} is damaged \(.*\); delete it to start over or restore a copy"):
+    with pytest.raises(CheckpointError,
+                       match=rf"checkpoint {p} is damaged \(checksum mismatch.*\); delete it to start over or restore a copy"):
         load_checkpoint(p)
 
 
