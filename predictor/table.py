@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -36,12 +35,18 @@ from supernet.fileio import jsonable
 from supernet.hashing import file_digest
 from supernet.resolve import arch_strs, to_indices
 from supernet.space import NUM_ARCHS, degenerate_mask, iso_ids, parse_arch
+from supernet.evaluate import WS_SCHEMA
+from supernet.landmarks import LANDMARK_SCHEMA
 from supernet.tables import (
     BenchmarkError,
+    Column,
+    SIDECAR_HASH,
     MissingDataError,
+    TableSchema,
     align_to_space,
+    percent,
     read_arch_table,
-    sidecar_path,
+    validate_table,
     write_table,
 )
 
@@ -64,10 +69,32 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "index", "arch_str", "iso_id", "pred_acc", "pred_std", "ws_acc", "params_m", "flops_m",
 )
 """The fixed columns of a lookup table, in file order (hardware columns follow)."""
+MIN_GCN_ROWS = 20
+"""Below this many weight-sharing rows a GCN fit warns (no held-out slice: see GCNPredictor)."""
 SIGNAL_PREFIX = "sig_"
 """Prefix of a fused table's per-signal columns."""
 FORMAT = "nasgcn-lookup-table"
 FORMAT_VERSION = 1
+_MAKE = "regenerate it with `nasgcn fit`"
+_LOOKUP_COLUMNS = (
+    Column("iso_id", "int", lo=0),
+    Column("pred_std", lo=0.0, nan=True),  # NaN: models without a spread
+    percent("ws_acc", nan=True),  # NaN: architectures the supernet did not score
+    Column("params_m", lo=0.0),
+    Column("flops_m", lo=0.0),
+    Column("*_latency_ms", required=False, lo=0.0, lo_open=True, nan=True),  # NaN: not measured
+    Column(SIGNAL_PREFIX + "*", required=False, nan=True),  # NaN: degenerate cells
+)
+LOOKUP_SCHEMA = TableSchema("lookup table", (percent("pred_acc"), *_LOOKUP_COLUMNS), complete=True, make=_MAKE)
+"""A lookup table: all 15,625 architectures, ``pred_acc`` a finite accuracy in percent."""
+LOOKUP_SCORE_SCHEMA = TableSchema("lookup table", (Column("pred_acc"), *_LOOKUP_COLUMNS), complete=True, make=_MAKE)
+"""A lookup table whose ``pred_acc`` is a unitless score (a proxies-only fusion: no accuracy input)."""
+
+
+def lookup_schema(meta: Mapping[str, Any] | None) -> TableSchema:
+    """The schema of a lookup table with sidecar ``meta``: percent unless the sidecar says it is a score."""
+    scale = str((meta or {}).get("pred_acc_scale", ""))
+    return LOOKUP_SCORE_SCHEMA if scale.startswith("normal score") else LOOKUP_SCHEMA
 
 
 # ---------------------------------------------------------------------- the table
@@ -106,8 +133,7 @@ class LookupTable:
                 f"lookup table row {bad}: arch_str {df['arch_str'].iloc[bad]!r} is not official index {bad} "
                 f"({arch_strs()[bad]!r})"
             )
-        if not np.isfinite(df["pred_acc"].to_numpy(dtype=np.float64)).all():
-            raise ValueError("lookup table column 'pred_acc' must be finite for every architecture")
+        validate_table(df, lookup_schema(self.meta))
         if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0:
             self.df = df.reset_index(drop=True)
 
@@ -154,27 +180,40 @@ class LookupTable:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "LookupTable":
-        """Read a table written by :meth:`save` (the sidecar is optional; ``meta`` is then empty)."""
-        p = Path(path)
-        if not p.is_file():
-            raise MissingDataError(f"lookup table {p} not found; make one with `nasgcn fit --ws WS.csv --out {p}`")
-        df = pd.read_csv(p)
-        side = sidecar_path(p)
-        meta = json.loads(side.read_text()) if side.is_file() else {}
+        """Read a table written by :meth:`save` through :func:`read_lookup_table` (the sidecar is
+        optional; ``meta`` is then empty)."""
+        df = read_lookup_table(path)
+        df = df.reset_index(drop=True)
+        meta = {k: v for k, v in (df.attrs.get("sidecar") or {}).items() if k != SIDECAR_HASH}  # the file's, not the model's
+        df.attrs = {}
         try:
             return cls(df, meta)
         except ValueError as e:
-            raise ValueError(f"{p}: {e}") from None
+            raise ValueError(f"{path}: {e}") from None
+
+
+def read_lookup_table(path: str | os.PathLike[str], *, drop_nonfinite: bool = False) -> pd.DataFrame:
+    """A lookup table file checked against :data:`LOOKUP_SCHEMA` (:func:`supernet.tables.read_arch_table`):
+    all 15,625 rows, finite ``pred_acc`` in percent (unless the sidecar says it is a score), and a
+    sidecar that matches.  ``drop_nonfinite`` drops rows with NaN/inf ``pred_acc`` (and says how many)
+    instead of refusing the table; the result then covers a subset.  Raises ``BenchmarkError``."""
+    p = Path(path)
+    if not p.is_file():
+        raise MissingDataError(f"lookup table {p} not found; make one with `nasgcn fit --ws WS.csv --out {p}`")
+    return read_arch_table(p, schema=lookup_schema, name=f"lookup table {p}", drop_nonfinite=drop_nonfinite)
 
 
 # ---------------------------------------------------------------------- building
-def read_ws(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """A weight-sharing file (``index`` and/or ``arch_str``, and ``ws_acc``) aligned to the space.
-
-    Rows whose ``ws_acc`` is NaN are dropped (logged); non-numeric values raise.
+def read_ws(path: str | os.PathLike[str], *, drop_nonfinite: bool = False) -> pd.DataFrame:
+    """A weight-sharing file (``index`` and/or ``arch_str``, and ``ws_acc`` in percent) aligned to the
+    space and checked against :data:`supernet.evaluate.WS_SCHEMA`: a NaN/inf ``ws_acc`` is an error
+    unless ``drop_nonfinite`` (then those rows are dropped, with a warning giving their number).
     """
-    df = read_arch_table(path, required=["ws_acc"], name=f"weight-sharing file {path}")
-    return _clean_ws(df, str(path), BenchmarkError)
+    name = f"weight-sharing file {path}"
+    df = read_arch_table(path, schema=WS_SCHEMA, name=name, drop_nonfinite=drop_nonfinite)
+    if len(df) < 2:
+        raise BenchmarkError(f"{name}: needs at least 2 architectures with a ws_acc value, has {len(df)}")
+    return df
 
 
 def sample_ws(ws: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -191,19 +230,11 @@ def sample_ws(ws: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return ws.set_index("index", drop=False).loc[pick].reset_index(drop=True)
 
 
-def _clean_ws(df: pd.DataFrame, name: str, err: type[Exception] = ValueError) -> pd.DataFrame:
-    acc = pd.to_numeric(df["ws_acc"], errors="coerce")
-    bad = acc.isna() & df["ws_acc"].notna()
-    if bad.any():
-        r = int(np.argmax(bad.to_numpy()))
-        raise err(f"{name}: ws_acc row {r} is {df['ws_acc'].iloc[r]!r}, not a number (percent)")
-    out = df.assign(ws_acc=acc.astype(np.float64))
-    nan = int(out["ws_acc"].isna().sum())
-    if nan:
-        log.info("%s: %d rows without ws_acc dropped", name, nan)
-        out = out[out["ws_acc"].notna()]
+def _clean_ws(df: pd.DataFrame, name: str, drop_nonfinite: bool = False) -> pd.DataFrame:
+    """An aligned weight-sharing frame checked against :data:`WS_SCHEMA`, with at least 2 rows."""
+    out = validate_table(df, WS_SCHEMA, name=name, drop_nonfinite=drop_nonfinite)
     if len(out) < 2:
-        raise err(f"{name}: needs at least 2 architectures with a ws_acc value, has {len(out)}")
+        raise BenchmarkError(f"{name}: needs at least 2 architectures with a ws_acc value, has {len(out)}")
     return out
 
 
@@ -305,7 +336,7 @@ def _fit_fused(
     else:
         pred = np.where(deg, np.nanmin(score[~deg]) - 1.0, score)
         scale = "normal score (no accuracy input)"
-    table = build_table(_Fixed(pred), ws_df, hw_df)
+    table = build_table(_Fixed(pred), ws_df, hw_df, {"pred_acc_scale": scale})
     sig = est.signal_scores_.add_prefix(SIGNAL_PREFIX)
     df = pd.concat([table.df[list(TABLE_COLUMNS)], sig, table.df[table.hardware_columns]], axis=1)
     meta = {
@@ -353,6 +384,7 @@ def fit_table(
     proxies: Sequence[pd.DataFrame | str | os.PathLike[str]] | pd.DataFrame | str | os.PathLike[str] | None = None,
     fusion_weights: Mapping[str, float] | None = None,
     costs: bool = True,
+    drop_nonfinite: bool = False,
 ) -> LookupTable:
     """Fit ``model`` on every row of ``ws`` and tabulate the whole space.
 
@@ -369,6 +401,8 @@ def fit_table(
     ``landmarks``: OPTIONAL path or DataFrame (``index``/``arch_str`` and ``true_acc``, percent) of
     architectures whose true accuracy is known; they correct the model's bias (see
     :class:`predictor.landmarks.LandmarkCorrection`) and are recorded in the sidecar.
+    ``drop_nonfinite``: drop ws/landmark rows with NaN/inf accuracy (logged) instead of refusing them.
+    A GCN fitted on fewer than :data:`MIN_GCN_ROWS` architectures is fitted with a warning.
     """
     inputs: dict[str, Any] = {}
     if ws is None:
@@ -376,10 +410,10 @@ def fit_table(
             raise ValueError("nothing to fit: give weight-sharing scores (ws) and/or proxy tables")
         ws_df = None
     elif isinstance(ws, pd.DataFrame):
-        ws_df = _clean_ws(_aligned(ws, "weight-sharing table"), "weight-sharing table")
+        ws_df = _clean_ws(_aligned(ws, "weight-sharing table"), "weight-sharing table", drop_nonfinite)
         inputs["ws"] = {"path": None, "sha256_rows": _frame_hash(ws_df[["index", "ws_acc"]])}
     else:
-        ws_df = read_ws(ws)
+        ws_df = read_ws(ws, drop_nonfinite=drop_nonfinite)
         inputs["ws"] = {"path": str(ws), "sha256": file_digest(ws)}
     hw_df = None
     if hardware is not None:
@@ -393,14 +427,11 @@ def fit_table(
     lm = None
     if landmarks is not None:
         if isinstance(landmarks, pd.DataFrame):
-            if "true_acc" not in landmarks.columns:
-                raise ValueError(
-                    f"landmark table needs a 'true_acc' column (percent); columns are {list(landmarks.columns)}"
-                )
-            lm_df = align_to_space(landmarks, name="landmark table")
+            lm_df = validate_table(align_to_space(landmarks, name="landmark table"), LANDMARK_SCHEMA,
+                                   drop_nonfinite=drop_nonfinite)
             inputs["landmarks"] = {"path": None, "sha256_rows": _frame_hash(lm_df[["index", "true_acc"]])}
         else:
-            lm_df = read_arch_table(landmarks, required=["true_acc"], name=f"landmark table {landmarks}")
+            lm_df = read_arch_table(landmarks, schema=LANDMARK_SCHEMA, drop_nonfinite=drop_nonfinite)
             inputs["landmarks"] = {"path": str(landmarks), "sha256": file_digest(landmarks)}
         lm = (lm_df["index"].to_numpy(dtype=np.int64), lm_df["true_acc"].to_numpy(dtype=np.float64))
     if proxies is not None:
@@ -415,6 +446,9 @@ def fit_table(
         est = model.set_params(random_state=seed)
         name = next((k for k, v in MODELS.items() if isinstance(est, v)), type(est).__name__)
     log.info("fitting %s on %d architectures%s", name, len(ws_df), f" + {lm[0].size} landmarks" if lm else "")
+    if isinstance(est, GCNPredictor) and len(ws_df) < MIN_GCN_ROWS:
+        log.warning("fitting a GCN on only %d architectures: too few to learn the space from (no held-out "
+                    "slice, no early stopping); use at least %d, or --model ridge", len(ws_df), MIN_GCN_ROWS)
     est.fit(ws_df["index"].to_numpy(dtype=np.int64), ws_df["ws_acc"].to_numpy(dtype=np.float64), landmarks=lm)
     meta = {
         "format": FORMAT,

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from .classjobs import remove_partials, representatives, score_classes, world_rank
 from .config import EvalConfig, SupernetConfig, config_from_dict
-from .fileio import write_csv_atomic
+from .tables import Column, TableSchema, check_sidecar, percent, sidecar_path, write_table
 from .hashing import file_digest, json_digest
 from .data import CIFAR10_MEAN, CIFAR10_STD, ImageSet, stratified_split
 from .network import SuperNet
@@ -43,11 +43,25 @@ from .resolve import parse_many
 from .space import NUM_ARCHS, Arch, all_archs, degenerate_mask, iso_ids
 from .training import CheckpointError, build_supernet, load_checkpoint, load_images, resolve_device
 
-__all__ = ["sample_archs", "load_trained", "normalise_images", "WSEvaluator", "evaluate_supernet", "WS_COLUMNS"]
+__all__ = [
+    "sample_archs", "load_trained", "normalise_images", "WSEvaluator", "evaluate_supernet", "WS_COLUMNS", "WS_SCHEMA",
+]
 
 log = logging.getLogger(__name__)
 
 WS_COLUMNS = ["index", "arch_str", "iso_id", "degenerate", "ws_acc", "ws_loss", "measured"]
+WS_SCHEMA = TableSchema(
+    "weight-sharing file",
+    (
+        percent("ws_acc"),
+        Column("ws_loss", required=False, lo=0.0, nan=True),  # NaN: degenerate cells are not run
+        Column("iso_id", "int", required=False, lo=0),
+        Column("degenerate", "bool", required=False),
+        Column("measured", "bool", required=False),
+    ),
+    make="rescore with `nasgcn supernet eval`, or fix the rows (ws_acc in percent)",
+)
+"""What a weight-sharing table holds (any subset of the space; ``ws_acc`` is needed on every row)."""
 
 
 def sample_archs(n: int, seed: int = 0, *, include_degenerate: bool = True) -> list[Arch]:
@@ -152,11 +166,11 @@ def file_hash(path: Path) -> str:
 def _finished_output(out: Path, ck_hash: str, ecfg: EvalConfig, archs: list[Arch]) -> pd.DataFrame | None:
     """The table already in ``out`` when its sidecar says it was made from the same checkpoint and eval
     config and it holds exactly ``archs``; else None."""
-    side_path = Path(str(out) + ".json")
+    side_path = sidecar_path(out)
     if not (out.is_file() and side_path.is_file()):
         return None
     try:
-        side = json.loads(side_path.read_text())
+        side = check_sidecar(out) or {}  # a table that no longer matches its sidecar is rescored
         df = pd.read_csv(out)
     except (ValueError, OSError):
         return None
@@ -226,7 +240,6 @@ def evaluate_supernet(
             measured = reps[c] == a
         rows.append((i, a.to_str(), c, bool(deg[i]), acc, loss, measured))
     df = pd.DataFrame(rows, columns=WS_COLUMNS)
-    write_csv_atomic(df, out, index=False)
     sidecar = {
         "checkpoint": str(ck_file.resolve()),
         "checkpoint_sha256_16": ck_hash,
@@ -240,6 +253,6 @@ def evaluate_supernet(
         "device": str(dev),
         "world_size": world,
     }
-    Path(str(out) + ".json").write_text(json.dumps(sidecar, indent=2))
+    write_table(df, out, sidecar)
     remove_partials(out, key)
     return df

@@ -32,10 +32,11 @@ import torch
 from .config import EvalConfig, config_from_dict
 from .data import ImageSet
 from .evaluate import WS_COLUMNS, evaluate_supernet
-from .fileio import write_csv_atomic, write_json_atomic
+from .fileio import write_json_atomic
 from .hashing import file_digest
 from .resolve import parse_many
 from .space import EDGES, NUM_EDGES, NUM_OPS, OPS, Arch, format_pattern
+from .tables import write_table
 from .training import CHECKPOINT, CheckpointError, load_checkpoint, train_supernet
 
 __all__ = ["split_patterns", "parse_edges", "train_fewshot", "evaluate_fewshot", "route", "MANIFEST"]
@@ -206,7 +207,6 @@ def evaluate_fewshot(
     # every architecture is in exactly one sub-supernet's table: index them all, take the input order
     scored = pd.concat(frames.values()).drop_duplicates("index").set_index("index", drop=False)
     table = scored.loc[[a.index for a in arch_list], WS_COLUMNS + ["sub"]].reset_index(drop=True)
-    write_csv_atomic(table, out, index=False)
     side = {
         "fewshot_dir": str(root.resolve()),
         "edges": manifest["edges"],
@@ -215,5 +215,5 @@ def evaluate_fewshot(
         "architectures": len(table),
         "seconds": round(time.perf_counter() - t0, 2),
     }
-    Path(str(out) + ".json").write_text(json.dumps(side, indent=2))
+    write_table(table, out, side)
     return table

@@ -17,9 +17,14 @@ import numpy as np
 import torch
 
 from .space import Arch, all_archs, degenerate_mask
-from .tables import read_arch_table
+from .tables import TableSchema, percent, read_arch_table
 
-__all__ = ["LandmarkSet", "landmark_rank_loss"]
+__all__ = ["LandmarkSet", "landmark_rank_loss", "LANDMARK_SCHEMA"]
+
+LANDMARK_SCHEMA = TableSchema(
+    "landmark table", (percent("true_acc"),), make="give each landmark's true accuracy in percent (0..100)"
+)
+"""A landmark table: architectures (any subset) with their TRUE accuracy in percent."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class LandmarkSet:
         """
         if select not in ("random", "quantile"):
             raise ValueError(f"[landmarks] select must be 'random' or 'quantile', got {select!r}")
-        df = read_arch_table(path, required=["true_acc"], name=f"landmark table {path}")
+        df = read_arch_table(path, schema=LANDMARK_SCHEMA)
         df = df[~degenerate_mask()[df["index"].to_numpy()]]
         if limit is not None and limit < len(df):
             if limit < 2:

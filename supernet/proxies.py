@@ -48,10 +48,11 @@ from .network import StandaloneNet
 from .resolve import parse_many
 from .schema import Section, setting
 from .space import Arch, all_archs, degenerate_mask, iso_ids
+from .tables import Column, TableSchema, write_table
 from .training import load_images, resolve_source
 
 __all__ = [
-    "PROXIES", "PROXY_COLUMNS", "ProxyConfig", "proxy_batch", "score_proxies", "compute_proxies", "load_proxy_images",
+    "PROXIES", "PROXY_COLUMNS", "PROXY_SCHEMA", "ProxyConfig", "proxy_batch", "score_proxies", "compute_proxies", "load_proxy_images",
     "same_pattern_counts", "jacov_score", "snip_gradnorm", "log_synflow", "weighted_layers",
 ]
 
@@ -60,6 +61,16 @@ log = logging.getLogger(__name__)
 PROXIES: tuple[str, ...] = ("nwot", "synflow", "jacov", "snip", "grad_norm")
 """Proxy names: NASLib's (``zc_nwot`` ...) without the prefix."""
 PROXY_COLUMNS: tuple[str, ...] = ("index", "arch_str", *PROXIES, "iso_id", "degenerate")
+PROXY_SCHEMA = TableSchema(
+    "proxy table",
+    (
+        *(Column(p, required=False, nan=True) for p in PROXIES),  # NaN: degenerate cells
+        Column("iso_id", "int", required=False, lo=0),
+        Column("degenerate", "bool", required=False),
+    ),
+    make="recompute it with `nasgcn proxies`",
+)
+"""The declared columns of a proxy table (any subset of the space; other signal columns pass through)."""
 
 
 @dataclass(frozen=True)
@@ -223,10 +234,6 @@ def compute_proxies(
         for a in arch_list
     ]
     df = pd.DataFrame(rows, columns=list(PROXY_COLUMNS))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp" + "".join(out.suffixes[-2:]))
-    df.to_csv(tmp, index=False)
-    tmp.replace(out)
     sidecar: dict[str, Any] = {
         "proxies": list(PROXIES),
         "config": dataclasses.asdict(cfg),
@@ -240,6 +247,6 @@ def compute_proxies(
         "threads": torch.get_num_threads(),
         "seconds": round(time.perf_counter() - t0, 2),
     }
-    Path(str(out) + ".json").write_text(json.dumps(sidecar, indent=2))
+    write_table(df, out, sidecar)
     remove_partials(out, key)
     return df

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .space import NUM_ARCHS, NUM_EDGES, OPS, Arch, ArchError, all_archs, codes_to_indices, parse_arch
+from .space import NUM_ARCHS, NUM_EDGES, OPS, Arch, ArchError, all_archs, clip_text, codes_to_indices, parse_arch
 
 __all__ = ["arch_strs", "lookup_strs", "to_indices", "parse_many"]
 
@@ -98,7 +98,7 @@ def to_indices(archs: Any) -> np.ndarray:
         codes = _OP_INDEX.get_indexer(flat)
         if (codes < 0).any():
             p = int(np.argmax(codes < 0))
-            raise ArchError(f"entry {p // NUM_EDGES}: unknown operation {flat[p]!r}; known: {', '.join(OPS)}")
+            raise ArchError(f"entry {p // NUM_EDGES}: unknown operation {clip_text(flat[p])}; known: {', '.join(OPS)}")
         return codes_to_indices(codes.reshape(-1, NUM_EDGES))
     if is_str and arr.ndim == 1:
         flat = arr.astype(object)
@@ -107,7 +107,7 @@ def to_indices(archs: Any) -> np.ndarray:
             try:
                 pos[p] = parse_arch(flat[p]).index
             except ArchError as e:
-                raise ArchError(f"entry {p} ({flat[p]!r}) is not a NAS-Bench-201 architecture: {e}") from None
+                raise ArchError(f"entry {p} is not a NAS-Bench-201 architecture: {e}") from None
         return pos
     if arr.ndim == 2:
         return _one_by_one(tuple(r) for r in arr)

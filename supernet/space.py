@@ -16,7 +16,7 @@ import functools
 import random
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -61,6 +61,12 @@ _NODE_RE = re.compile(r"^\|(.*)\|$")
 
 class ArchError(ValueError):
     """A malformed or unknown architecture (string, index or op tuple)."""
+
+
+def clip_text(v: Any, limit: int = 80) -> str:
+    """``repr(v)`` cut to ``limit`` characters with an ellipsis, so a long input is echoed only in part."""
+    r = repr(v.item() if isinstance(v, np.generic) else v)
+    return r if len(r) <= limit else r[: limit - 1] + "\u2026"
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -225,12 +231,17 @@ def parse_arch(value: "Arch | str | int | Sequence[str | int]") -> Arch:
         v = value.strip()
         if v.lstrip("-").isdigit():
             return Arch.from_index(int(v))
+        if "|" not in v and "~" not in v:  # e.g. "1e3", "3.0", "abc": no attempt at an arch string
+            raise ArchError(
+                f"{clip_text(value)} is neither an official index (an integer 0..{NUM_ARCHS - 1}) nor an arch "
+                f"string ({_FORMAT_HINT.split('form ', 1)[-1]})"
+            )
         return Arch.from_str(v)
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return Arch.from_index(int(value))
     if isinstance(value, (tuple, list, np.ndarray)):
         return Arch.from_ops(list(value))
-    raise ArchError(f"cannot read an architecture from {value!r}: give an arch string, an index or 6 ops")
+    raise ArchError(f"cannot read an architecture from {clip_text(value)}: give an arch string, an index or 6 ops")
 
 
 # ---------------------------------------------------------------------- whole-space tables
@@ -321,26 +332,26 @@ def _parse_ops(text: str, *, wildcard: bool) -> list[int | None]:
     s = text.strip()
     parts = s.split("+")
     if len(parts) != 3:
-        raise ArchError(f"{text!r} has {len(parts)} node groups separated by '+', not 3; {_FORMAT_HINT}")
+        raise ArchError(f"{clip_text(text)} has {len(parts)} node groups separated by '+', not 3; {_FORMAT_HINT}")
     codes: list[int | None] = []
     for node, part in enumerate(parts, start=1):
         m = _NODE_RE.match(part)
         if m is None:
-            raise ArchError(f"node {node} group {part!r} of {text!r} is not enclosed in '|'; {_FORMAT_HINT}")
+            raise ArchError(f"node {node} group {clip_text(part)} of {clip_text(text)} is not enclosed in '|'; {_FORMAT_HINT}")
         items = m.group(1).split("|")
         if len(items) != node:
-            raise ArchError(f"node {node} of {text!r} has {len(items)} inputs, needs {node}; {_FORMAT_HINT}")
+            raise ArchError(f"node {node} of {clip_text(text)} has {len(items)} inputs, needs {node}; {_FORMAT_HINT}")
         for src, item in enumerate(items):
             op, sep, idx = item.partition("~")
             if not sep or idx != str(src):
-                raise ArchError(f"input {item!r} of node {node} in {text!r} should be 'op~{src}'; {_FORMAT_HINT}")
+                raise ArchError(f"input {clip_text(item)} of node {node} in {clip_text(text)} should be 'op~{src}'; {_FORMAT_HINT}")
             if wildcard and op == "*":
                 codes.append(None)
             elif op in _OP_CODE:
                 codes.append(_OP_CODE[op])
             else:
                 known = ", ".join(OPS) + (" or * (any op)" if wildcard else "")
-                raise ArchError(f"unknown operation {op!r} in {text!r}; known: {known}")
+                raise ArchError(f"unknown operation {clip_text(op)} in {clip_text(text)}; known: {known}")
     return codes
 
 

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from supernet.fileio import write_csv_atomic
 from supernet.resolve import arch_strs
 from supernet.space import NUM_ARCHS, iso_ids
-from supernet.tables import sidecar_path, write_table
+from supernet.tables import write_table
 
 from ..truth.hardware import LATENCY_SUFFIX
 
@@ -70,8 +70,9 @@ def machine_info(threads: int | None = None, device: str = "cpu") -> dict[str, A
 # ============================================================================ measuring
 def partial_path(out: str | os.PathLike[str]) -> Path:
     """``LAT.csv`` -> ``LAT.partial.csv`` (the resumable per-class file)."""
-    side = sidecar_path(out)
-    return side.with_name(side.name[: -len(".json")] + ".partial.csv")
+    p = Path(out)
+    stem = p.name.removesuffix(".gz").removesuffix(".csv")
+    return p.with_name(stem + ".partial.csv")
 
 
 def iso_representatives() -> np.ndarray:

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from supernet.paths import data_path
-from supernet.tables import BenchmarkError, align_to_space, numeric_column, read_csv, require_file
+from supernet.tables import BenchmarkError, Column, TableSchema, align_to_space, read_arch_table, validate_table
 
 __all__ = [
     "HARDWARE_FILE",
+    "HARDWARE_SCHEMA",
     "LATENCY_SUFFIX",
     "default_hardware_path",
     "latency_columns",
@@ -29,6 +30,12 @@ HARDWARE_FILE = ("nb201", "nb201_hw_latency.csv.gz")
 """Path of the hardware latency table under the data root."""
 LATENCY_SUFFIX = "_latency_ms"
 """Name ending of a latency column (milliseconds)."""
+HARDWARE_SCHEMA = TableSchema(
+    "hardware table",
+    (Column("*" + LATENCY_SUFFIX, lo=0.0, lo_open=True, nan=True),),  # NaN: the device was not measured there
+    make="latencies are positive milliseconds, NaN where not measured; remeasure with `nasgcn latency measure`",
+)
+"""A hardware table: one or more ``*_latency_ms`` columns (any subset of the space unless asked)."""
 
 
 def default_hardware_path() -> Path:
@@ -57,33 +64,30 @@ def latency_column(df: pd.DataFrame, device: str) -> str:
     raise BenchmarkError(f"device {device!r} is ambiguous: it matches {hits}; give the full column name")
 
 
-def validate_hardware(df: pd.DataFrame, *, name: str = "hardware table", subset: bool = False) -> pd.DataFrame:
-    """Check a latency table: key columns, at least one ``*_latency_ms`` column, values > 0 or NaN."""
-    cols = latency_columns(df)
-    if not cols:
+def validate_hardware(
+    df: pd.DataFrame, *, name: str = "hardware table", subset: bool = False, drop_nonfinite: bool = False
+) -> pd.DataFrame:
+    """Check a latency table against :data:`HARDWARE_SCHEMA`: key columns, at least one ``*_latency_ms``
+    column, values > 0 or NaN, and no column without any value."""
+    if not latency_columns(df):
         raise BenchmarkError(
             f"{name} has no latency columns (names ending in {LATENCY_SUFFIX!r}, milliseconds); "
             f"columns are {list(df.columns)}"
         )
-    out = align_to_space(df, name=name, subset=subset)
-    for col in cols:
-        arr = numeric_column(out, col, name, allow_nan=True)
-        if np.isnan(arr).all():
+    return _has_values(validate_table(align_to_space(df, name=name, subset=subset), HARDWARE_SCHEMA, name=name,
+                                      drop_nonfinite=drop_nonfinite), name)
+
+
+def _has_values(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    for col in latency_columns(df):
+        if df[col].isna().all():
             raise BenchmarkError(f"{name}: latency column {col!r} has no values (all NaN)")
-        bad = arr <= 0
-        if bad.any():
-            r = int(np.argmax(bad))
-            raise BenchmarkError(
-                f"{name}: latency column {col!r} row {r} (index {out['index'].iloc[r]}) is {arr[r]}; "
-                f"latencies must be positive milliseconds (NaN where not measured)"
-            )
-        out[col] = arr
-    return out
+    return df
 
 
 def load_hardware(path: str | os.PathLike[str] | None = None, *, subset: bool = False) -> pd.DataFrame:
     """Read and validate the hardware latency table (default :func:`default_hardware_path`)."""
     p = Path(path) if path is not None else default_hardware_path()
-    require_file(p, "hardware latency table")
     name = f"hardware table {p}"
-    return validate_hardware(read_csv(p, name), name=name, subset=subset)
+    df = read_arch_table(p, name=name, subset=subset)
+    return validate_hardware(df, name=name, subset=subset)

@@ -21,12 +21,14 @@ from supernet.paths import data_path
 from supernet.resolve import arch_strs
 from supernet.tables import (
     BenchmarkError,
+    Column,
+    TableSchema,
     align_to_space,
     format_rows,
-    numeric_column,
+    percent,
     plain_value,
-    read_csv,
-    require_file,
+    read_arch_table,
+    validate_table,
 )
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "DATASETS",
     "ACC_COLUMNS",
     "TRUTH_COLUMNS",
+    "TRUTH_SCHEMA",
     "default_truth_path",
     "resolve_dataset",
     "truth_column",
@@ -58,6 +61,13 @@ DATASETS: dict[str, str] = {
 }
 """Canonical dataset name -> truth-table accuracy column."""
 ACC_COLUMNS: tuple[str, ...] = tuple(DATASETS.values())
+TRUTH_SCHEMA = TableSchema(
+    "truth table",
+    (*(percent(c, required=False) for c in ACC_COLUMNS), Column("iso_id", "int", required=False, lo=0)),
+    make="re-import it with `nasgcn bench import`",
+)
+"""The truth table's declared values: accuracies in percent, no NaN (which accuracy columns are
+required depends on the datasets asked for; see :func:`validate_truth`)."""
 TRUTH_COLUMNS: tuple[str, ...] = ("index", "arch_str", *OP_COLUMNS, "unique_str", "iso_id", *ACC_COLUMNS)
 """Columns of the truth table, in file order."""
 
@@ -172,17 +182,7 @@ def validate_truth(
             f"{name} lacks column(s) {missing}; expected {list(TRUTH_COLUMNS)} (at least 'index' or "
             f"'arch_str' and {need}); columns are {list(df.columns)}"
         )
-    out = align_to_space(df, name=name, subset=subset)
-    for col in [c for c in ACC_COLUMNS if c in out.columns]:
-        arr = numeric_column(out, col, name, allow_nan=False)
-        bad = (arr < 0) | (arr > 100)
-        if bad.any():
-            r = int(np.argmax(bad))
-            raise BenchmarkError(
-                f"{name}: column {col!r} row {r} (index {out['index'].iloc[r]}) is {arr[r]}, outside "
-                f"0..100; accuracies are percentages (multiply fractions by 100)"
-            )
-        out[col] = arr
+    out = validate_table(align_to_space(df, name=name, subset=subset), TRUTH_SCHEMA, name=name)
     _check_derived(out, name)
     out = _add_derived(out)
     first = [c for c in TRUTH_COLUMNS if c in out.columns]
@@ -201,8 +201,9 @@ def load_truth(
     when complete).  ``subset=True`` accepts a table covering only some architectures.
     """
     p = Path(path) if path is not None else default_truth_path()
-    require_file(p, "ground-truth table")
-    return validate_truth(read_csv(p, f"truth table {p}"), name=f"truth table {p}", subset=subset, datasets=datasets)
+    name = f"truth table {p}"
+    df = read_arch_table(p, name=name, subset=subset)
+    return validate_truth(df, name=name, subset=subset, datasets=datasets)
 
 
 def scores_vs_truth(

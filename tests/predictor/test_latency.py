@@ -48,7 +48,7 @@ def test_measure_copies_to_iso_members_and_records_machine(tmp_path, fake_timer)
         assert np.allclose(grp[col].to_numpy(), 1.0 + rep / 1000)
     back = load_hardware(out, subset=True)  # a valid hardware table
     assert list(back.columns) == ["index", "arch_str", col]
-    meta = json.loads((tmp_path / "lat.json").read_text())
+    meta = json.loads((tmp_path / "lat.csv.json").read_text())
     for key in ("cpu_model", "threads", "torch_version", "logical_cpus"):
         assert key in meta["machine"]
     assert meta["measured"] == 40 and meta["of"] == len(reps) and meta["complete"] is False
@@ -94,7 +94,7 @@ def test_measure_statistic_min_rewrites_without_remeasuring(tmp_path, monkeypatc
     monkeypatch.setattr(costs, "measure_latency", fail)
     t = L.measure_space_latency(out, limit=4, statistic="min", **TINY)
     assert (t["local_cpu_latency_ms"] == 3.0).all()
-    assert json.loads((tmp_path / "lat.json").read_text())["statistic"] == "min"
+    assert json.loads((tmp_path / "lat.csv.json").read_text())["statistic"] == "min"
     with pytest.raises(ValueError, match="statistic"):
         L.measure_space_latency(out, statistic="mean", **TINY)
 
@@ -113,13 +113,13 @@ def test_measure_interrupted_then_resumed(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         L.measure_space_latency(out, limit=8, **TINY)
     assert len(pd.read_csv(tmp_path / "lat.partial.csv")) == 3
-    assert json.loads((tmp_path / "lat.json").read_text())["interrupted"] is True
+    assert json.loads((tmp_path / "lat.csv.json").read_text())["interrupted"] is True
     # a line cut short by the interruption is dropped and re-measured
     with open(tmp_path / "lat.partial.csv", "a") as fh:
         fh.write("123,45,1.")
     L.measure_space_latency(out, limit=8, **TINY)
     assert n["calls"] == 4 + 5
-    assert json.loads((tmp_path / "lat.json").read_text())["measured"] == 8
+    assert json.loads((tmp_path / "lat.csv.json").read_text())["measured"] == 8
 
 
 def test_measure_every_architecture_when_not_iso_only(tmp_path, fake_timer):
@@ -278,7 +278,7 @@ def test_fill_latency_file_and_search_read_table(tmp_path):
     back = pd.read_csv(out)
     assert len(back) == NUM_ARCHS and back["dev_latency_measured"].sum() == 600
     assert np.allclose(back.loc[idx, "dev_latency_ms"], synthetic_latency(idx))
-    meta = json.loads((tmp_path / "filled.json").read_text())
+    meta = json.loads((tmp_path / "filled.csv.gz.json").read_text())
     assert meta["n_filled"] == NUM_ARCHS - 600 and meta["holdout"]["within_10pct"] > 0.9
     assert res.info["model"] == "ridge"
     # search over a table plus the extra filled file: every pick satisfies the bound

@@ -11,6 +11,7 @@ import pytest
 from predictor import graphs as G
 from predictor.models import RidgePredictor
 from predictor.table import TABLE_COLUMNS, LookupTable, build_table, fit_table, read_ws
+from supernet.hashing import file_digest
 from supernet.resolve import to_indices
 from supernet.space import NUM_ARCHS, Arch, ArchError, all_archs, iso_ids
 
@@ -55,9 +56,10 @@ def test_table_columns_and_values(table):
 @pytest.mark.parametrize("name", ["t.csv.gz", "t.csv"])
 def test_save_load_round_trip(table, tmp_path, name):
     path = table.save(tmp_path / name)
-    side = tmp_path / "t.json"
-    assert path.is_file() and side.is_file()
+    side = tmp_path / f"{name}.json"  # named after the whole file name: t.csv and t.csv.gz never share one
+    assert path.is_file() and side.is_file() and sorted(p.name for p in tmp_path.iterdir()) == [name, f"{name}.json"]
     assert json.loads(side.read_text())["model"] == "ridge"
+    assert json.loads(side.read_text())["table_sha256"] == file_digest(path)
     back = LookupTable.load(path)
     pd.testing.assert_frame_equal(back.df, table.df, check_exact=False, rtol=1e-12)
     assert back.meta == json.loads(json.dumps(table.meta))
@@ -65,9 +67,11 @@ def test_save_load_round_trip(table, tmp_path, name):
 
 
 def test_load_rejects_a_broken_table(table, tmp_path):
-    bad = table.df.iloc[::-1]
+    table.df.iloc[::-1].to_csv(tmp_path / "reversed.csv", index=False)  # rows keyed by index: put back in order
+    pd.testing.assert_frame_equal(LookupTable.load(tmp_path / "reversed.csv").df, table.df, check_exact=False, rtol=1e-12)
+    bad = table.df.assign(index=table.df["index"].to_numpy()[::-1])
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    with pytest.raises(ValueError, match="official index order"):
+    with pytest.raises(ValueError, match="wrong index order"):
         LookupTable.load(tmp_path / "bad.csv")
     table.df.drop(columns=["pred_std"]).to_csv(tmp_path / "cols.csv", index=False)
     with pytest.raises(ValueError, match="pred_std"):
@@ -118,10 +122,13 @@ def test_million_queries(table):
 
 def test_fit_table_from_files_records_hashes(tmp_path):
     ws = _ws_frame(200, seed=1)
-    ws.loc[len(ws)] = [all_archs()[0].to_str(), np.nan]  # unmeasured row: dropped
+    ws.loc[len(ws)] = [all_archs()[0].to_str(), np.nan]  # a row without a score: refused unless asked to drop
     ws_path = tmp_path / "ws.csv"
     ws.to_csv(ws_path, index=False)
-    assert len(read_ws(ws_path)) == 200
+    with pytest.raises(ValueError, match=r"'ws_acc' has 1 NaN value\(s\), first at row 0 \(index 0.*--drop-nonfinite"):
+        read_ws(ws_path)
+    assert len(read_ws(ws_path, drop_nonfinite=True)) == 200
+    ws.iloc[:-1].to_csv(ws_path, index=False)
     lm = pd.DataFrame({"index": [1, 2, 3, 4, 5, 6], "true_acc": [90.0, 85.0, 70.0, 91.0, 88.0, 60.0]})
     lm_path = tmp_path / "lm.csv"
     lm.to_csv(lm_path, index=False)

@@ -13,6 +13,7 @@ import pytest
 
 from supernet import space
 from supernet import tables as tb
+from supernet.hashing import file_digest
 
 META = [a.to_str() for a in space.all_archs()]
 
@@ -68,9 +69,9 @@ def test_read_arch_table_errors(tmp_path):
         tb.read_arch_table(tmp_path / "bad.csv.gz")
 
 
-def test_sidecar_path():
-    assert tb.sidecar_path("out/truth.csv.gz") == Path("out/truth.json")
-    assert tb.sidecar_path("t.csv") == Path("t.json")
+def test_sidecar_path_is_named_after_the_whole_file_name():
+    assert tb.sidecar_path("out/truth.csv.gz") == Path("out/truth.csv.gz.json")
+    assert tb.sidecar_path("t.csv") == Path("t.csv.json")  # t.csv and t.csv.gz no longer share t.json
 
 
 def test_write_table_is_atomic_with_sidecar(tmp_path):
@@ -78,8 +79,8 @@ def test_write_table_is_atomic_with_sidecar(tmp_path):
     out = tmp_path / "sub" / "t.csv.gz"
     assert tb.write_table(df, out, {"n": 2, "path": Path("a")}) == out
     pd.testing.assert_frame_equal(pd.read_csv(out), df)
-    assert json.loads(tb.sidecar_path(out).read_text()) == {"n": 2, "path": "a"}
-    assert sorted(p.name for p in out.parent.iterdir()) == ["t.csv.gz", "t.json"]  # no temporary left
+    assert json.loads(tb.sidecar_path(out).read_text()) == {"n": 2, "path": "a", "table_sha256": file_digest(out)}
+    assert sorted(p.name for p in out.parent.iterdir()) == ["t.csv.gz", "t.csv.gz.json"]  # no temporary left
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask  # as open() would make it, not mkstemp's 0600

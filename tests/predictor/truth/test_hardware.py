@@ -26,7 +26,7 @@ def test_hardware_validation_and_device_lookup():
     with pytest.raises(T.BenchmarkError, match="no latency columns"):
         T.validate_hardware(df[["index"]], subset=True)
     neg = df.assign(a_raspi4_latency_ms=[1.0, -2.0, 3.0])
-    with pytest.raises(T.BenchmarkError, match="row 1 \\(index 1\\) is -2.0; latencies must be positive"):
+    with pytest.raises(T.BenchmarkError, match="row 1 \\(index 1\\) is -2; a value > 0 is expected; latencies are positive milliseconds"):
         T.validate_hardware(neg, subset=True)
     with pytest.raises(T.BenchmarkError, match="has no values"):
         T.validate_hardware(df.assign(a_edgegpu_latency_ms=np.nan), subset=True)

@@ -41,7 +41,7 @@ def test_validate_truth_checks_values_and_derived_columns():
         T.validate_truth(df)
     bad = df.copy()
     bad.loc[1, "cifar10_test_acc"] = 0.9337 * 1000
-    with pytest.raises(T.BenchmarkError, match="outside 0..100; accuracies are percentages"):
+    with pytest.raises(T.BenchmarkError, match="is 933.7; an accuracy in percent in 0..100 is expected"):
         T.validate_truth(bad, subset=True)
     bad = df.copy()
     bad["op_e12"] = (bad["op_e12"] + 1) % 5
