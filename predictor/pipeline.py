@@ -36,11 +36,12 @@ import pandas as pd
 
 from supernet.config import SupernetConfig, config_from_dict, read_toml
 from supernet.evaluate import file_hash as file_sha
-from supernet.fileio import write_json_atomic
+from supernet.fileio import to_json, write_json_atomic, write_text_atomic
 from supernet.hashing import json_digest
 from supernet.paths import data_path
 from supernet.schema import Section, build_section, setting, show
 
+from .table import LookupTable, fit_table, read_ws
 from .truth import load_truth, truth_accuracy
 
 __all__ = ["RunConfig", "load_run_config", "run_pipeline", "STAGES"]
@@ -194,7 +195,7 @@ def run_pipeline(
     run.mkdir(parents=True, exist_ok=True)
     sn = resolve_source(cfg.supernet)
     cfg = dataclasses.replace(cfg, supernet=sn)
-    (run / "run_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    write_text_atomic(run / "run_config.json", to_json(cfg.to_dict(), indent=2))
     man = Manifest(run)
     status: dict[str, Any] = {"data_source": sn.data.source}
     note = on_stage or (lambda s, st: None)
@@ -253,7 +254,7 @@ def run_pipeline(
 
         def do_proxies() -> dict[str, Any]:
             if which == "sample":
-                archs = pd.read_csv(ws_path)["index"].tolist()
+                archs = read_ws(ws_path)["index"].tolist()
             elif which == "all":
                 archs = None
             else:
@@ -267,7 +268,6 @@ def run_pipeline(
         status["proxies"] = "none"
 
     # 4. predictor and lookup table
-    from .table import LookupTable, fit_table
 
     table_path = run / "table.csv.gz"
     hw = _optional_file(cfg.hardware.table, data_path("nb201", "nb201_hw_latency.csv.gz"))
@@ -291,7 +291,7 @@ def run_pipeline(
     k_search = _key(file_sha(table_path), dataclasses.asdict(cfg.search))
 
     def do_search() -> None:
-        search_path.write_text(json.dumps(search_table(table.df, cfg.search), indent=2))
+        write_text_atomic(search_path, to_json(search_table(table.df, cfg.search, hardware=hw is not None), indent=2))
 
     stage("search", k_search, [search_path], do_search)
 
@@ -302,9 +302,9 @@ def run_pipeline(
         k_eval = _key(file_sha(table_path), file_sha(ws_path), file_sha(search_path), file_sha(truth), r.dataset)
 
         def do_eval() -> None:
-            res = evaluate_run(table.df, pd.read_csv(ws_path), json.loads(search_path.read_text()), truth,
+            res = evaluate_run(table.df, read_ws(ws_path), json.loads(search_path.read_text()), truth,
                                r.dataset, cfg.search)
-            eval_path.write_text(json.dumps(res, indent=2))
+            write_text_atomic(eval_path, to_json(res, indent=2))
 
         stage("evaluate", k_eval, [eval_path], do_eval)
     else:
@@ -323,14 +323,24 @@ def run_pipeline(
     return status
 
 
-def search_table(df: pd.DataFrame, search: SearchSection, score: str = "pred_acc") -> dict[str, Any]:
-    """Top architectures of every configured constraint set; an infeasible set records its message."""
-    from .search import SearchError, result_columns, to_records, top_k
+def search_table(
+    df: pd.DataFrame, search: SearchSection, score: str = "pred_acc", *, hardware: bool = True
+) -> dict[str, Any]:
+    """Top architectures of every configured constraint set; an infeasible set records its message.
+
+    ``hardware=False`` (the run has no hardware table): a set that constrains a column the table lacks is
+    recorded as ``{"skipped": "no hardware table"}`` instead of an error.
+    """
+    from .search import SearchError, UnknownColumnError, result_columns, to_records, top_k
 
     out: dict[str, Any] = {}
     for name, rules in search.sets.items():
         try:
             top = top_k(df, score, list(rules), k=search.top, distinct_iso=True)
+        except UnknownColumnError as e:
+            key = "error" if hardware else "skipped"
+            out[name] = {"constraints": list(rules), key: str(e) if hardware else "no hardware table", "detail": str(e)}
+            continue
         except SearchError as e:
             out[name] = {"constraints": list(rules), "error": str(e)}
             continue
@@ -357,7 +367,7 @@ def evaluate_run(
     picks = {}
     for name, s in search.items():
         if "top" not in s or not s["top"]:
-            picks[name] = {"error": s.get("error")}
+            picks[name] = {"skipped": s["skipped"]} if "skipped" in s else {"error": s.get("error")}
             continue
         cons = list(parse_constraints(search_cfg.sets.get(name, ())))
         mask = check_feasible(table, cons) if cons else np.ones(len(table), bool)

@@ -14,6 +14,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from supernet.fileio import write_text_atomic
+
 from .truth import load_truth, truth_accuracy
 
 __all__ = ["plot_pareto", "plot_training_curve", "plot_vs_truth", "write_report"]
@@ -146,9 +148,11 @@ def plot_vs_truth(
 
 
 def _fmt(v: object, nd: int = 3) -> str:
+    """A markdown table cell: floats to ``nd`` places, ``|`` escaped (arch strings are full of them),
+    no line breaks."""
     if isinstance(v, (float, np.floating)):
         return f"{v:.{nd}f}"
-    return str(v)
+    return " ".join(str(v).split()).replace("|", "\\|")
 
 
 def write_report(run: str | os.PathLike[str]) -> Path:
@@ -180,7 +184,7 @@ def write_report(run: str | os.PathLike[str]) -> Path:
     ]
     if stages:
         lines += ["## Stages", "", "| stage | seconds | finished |", "|---|---:|---|"]
-        lines += [f"| {k} | {v.get('seconds')} | {v.get('finished')} |" for k, v in stages.items()]
+        lines += [f"| {_fmt(k)} | {v.get('seconds')} | {v.get('finished')} |" for k, v in stages.items()]
         lines.append("")
     if ev:
         keys = ["n", "kendall_tau", "spearman_rho", "top5pct_tau", "top10pct_tau", "p_at_top5pct", "br_at_10",
@@ -199,6 +203,9 @@ def write_report(run: str | os.PathLike[str]) -> Path:
             cons = ", ".join(s.get("constraints", [])) or "none"
             lines.append(f"**{name}** (constraints: {cons})")
             lines.append("")
+            if "skipped" in s:
+                lines += [f"skipped: {s['skipped']}", ""]
+                continue
             if "error" in s:
                 lines += [f"infeasible: {s['error']}", ""]
                 continue
@@ -211,7 +218,7 @@ def write_report(run: str | os.PathLike[str]) -> Path:
                 )
                 lines.append("")
             cols = list(s["top"][0].keys())
-            lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(_fmt(c) for c in cols) + " |", "|" + "---|" * len(cols)]
             lines += ["| " + " | ".join(_fmt(r[c], 4) for c in cols) + " |" for r in s["top"]]
             lines.append("")
     plots = []
@@ -219,7 +226,7 @@ def write_report(run: str | os.PathLike[str]) -> Path:
         plots.append(("training curve", plot_training_curve(run / "supernet" / "train_log.csv", run / "training_curve.png")))
     table_path = run / "table.csv.gz"
     if table_path.exists():
-        table = pd.read_csv(table_path)
+        table = pd.read_csv(table_path)  # for plots only: the pipeline checked it when it loaded it
         try:
             plots.append(("Pareto front (predicted accuracy vs params)",
                           plot_pareto(table, run / "pareto_params.png", "pred_acc", ["params_m"])))
@@ -237,6 +244,4 @@ def write_report(run: str | os.PathLike[str]) -> Path:
                                                                    title="raw supernet vs truth (sampled)")))
     if plots:
         lines += ["## Plots", ""] + [f"![{t}]({p.name})" for t, p in plots] + [""]
-    out = run / "report.md"
-    out.write_text("\n".join(lines))
-    return out
+    return write_text_atomic(run / "report.md", "\n".join(lines))

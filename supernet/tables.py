@@ -219,7 +219,7 @@ def read_arch_table(
     (:func:`check_sidecar`).  ``required`` lists columns that must be present besides the key.
     ``schema``: the declared columns and policies, checked by :func:`validate_table` (``drop_nonfinite``
     is passed on), or a function of the sidecar (None when absent) that returns them.  ``subset``:
-    accept part of the space (default: what ``schema`` says, else True).  Returns the table of
+    accept part of the space (default True; a ``schema`` may still demand all 15,625).  Returns the table of
     :func:`align_to_space`; ``attrs["sidecar"]`` holds the sidecar (or None) and
     ``attrs["dropped_nonfinite"]`` the number of rows dropped.
     Raises :class:`MissingDataError` or :class:`BenchmarkError`.
@@ -239,9 +239,7 @@ def read_arch_table(
             f"{name} lacks column(s) {missing}; expected {list(required)} besides 'index'/'arch_str' "
             f"(columns are {_columns_text(df)})"
         )
-    if subset is None:
-        subset = not (schema and schema.complete)
-    out = align_to_space(df, name=name, subset=subset)
+    out = align_to_space(df, name=name, subset=True if subset is None else subset)
     if schema is not None:
         out = validate_table(out, schema, name=name, drop_nonfinite=drop_nonfinite)
     out.attrs["sidecar"] = meta
@@ -327,6 +325,12 @@ def validate_table(
     be complete is checked for completeness before the drop.
     """
     name = name or schema.what
+    if schema.complete and len(df) != NUM_ARCHS:  # aligned: no duplicates, so fewer rows = missing ones
+        missing = np.setdiff1d(np.arange(NUM_ARCHS), df["index"].to_numpy(dtype=np.int64))
+        raise BenchmarkError(
+            f"{name} covers {len(df)} of the {NUM_ARCHS} architectures (missing indices {format_rows(missing)}): "
+            f"rows were removed or the file is cut short{_fix(schema)}"
+        )
     for d in schema.columns:
         if d.required and not any(d.matches(str(c)) for c in df.columns):
             what = f"a column matching {d.name!r}" if "*" in d.name else f"column {d.name!r}"

@@ -9,6 +9,7 @@ one-line message, never a traceback.  ``output`` holds what commands share, ``su
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -27,10 +28,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.handler(args) or 0)
-    except (UserError, ValueError, FileNotFoundError, KeyError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"nasgcn: error: {msg}", file=sys.stderr)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as a killed pipe writer does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain either
+        return 141
+    except (UserError, ValueError, KeyError, OSError) as e:
+        print(f"nasgcn: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nasgcn: interrupted; completed outputs were kept", file=sys.stderr)
         return 130
+
+
+def _one_line(e: BaseException) -> str:
+    """The message of a user-facing error on one line (an OSError names its file)."""
+    if isinstance(e, KeyError) and e.args:
+        msg = str(e.args[0])
+    elif isinstance(e, OSError) and not isinstance(e, FileNotFoundError) and e.strerror:
+        where = f": {e.filename}" if e.filename else ""
+        msg = f"{e.strerror}{where}" + (f" -> {e.filename2}" if e.filename2 else "")
+    else:
+        msg = str(e)
+    return " ".join(msg.split()) or type(e).__name__

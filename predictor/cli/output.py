@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
-from supernet.fileio import jsonable
+from supernet.fileio import to_json
 
-__all__ = ["UserError", "emit", "fmt_metrics", "add_json"]
+__all__ = ["UserError", "emit", "note", "out_file", "fmt_metrics", "add_json", "add_drop_nonfinite"]
 
 
 class UserError(Exception):
@@ -16,10 +18,30 @@ class UserError(Exception):
 
 
 def emit(args: argparse.Namespace, payload: Any, text: str) -> None:
+    """Print ``payload`` as one JSON document (``--json``; NaN/inf as null) or else ``text``."""
     if getattr(args, "json", False):
-        print(json.dumps(jsonable(payload), indent=2))
+        print(to_json(payload, indent=2))
     else:
         print(text)
+
+
+def note(message: str) -> None:
+    """A line for the user beside the result (stderr, so ``--json`` output stays one document)."""
+    print(f"nasgcn: note: {message}", file=sys.stderr)
+
+
+def out_file(path: str, flag: str = "--out") -> Path:
+    """``path`` as an output file: a directory (or a name ending in a separator) is a :class:`UserError`."""
+    p = Path(path)
+    if p.is_dir() or path.endswith(("/", os.sep)):
+        raise UserError(f"{flag} {path} is a directory; give a file name inside it, e.g. {p / 'table.csv.gz'}")
+    return p
+
+
+def add_drop_nonfinite(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--drop-nonfinite", action="store_true",
+                   help="drop rows holding NaN/inf where a value is needed (and say how many) instead of refusing "
+                        "the table")
 
 
 def fmt_metrics(metrics: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .output import add_json as _add_json
+from .output import add_drop_nonfinite as _add_drop_nonfinite, add_json as _add_json
 from .supernet_commands import (
     _cmd_space_export,
     _cmd_evaluate,
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dataset", default="cifar10", help="cifar10 (test), cifar100 (x-test) or imagenet16_120 (x-test)"
     )
+    _add_drop_nonfinite(p)
     _add_json(p)
     p.set_defaults(handler=_cmd_evaluate)
 
@@ -165,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--landmarks", default=None,
                    help="optional CSV (index/arch_str, true_acc) of architectures with KNOWN true accuracy used to "
                         "correct the supernet's bias (recorded in the sidecar)")
+    _add_drop_nonfinite(p)
     _add_json(p)
     p.set_defaults(handler=_cmd_fit)
 
@@ -197,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--cost", action="append", required=True, help="cost column to minimise (once or twice)")
             p.add_argument("--plot", default=None, help="write a PNG of the front")
             p.set_defaults(handler=_cmd_pareto)
+        _add_drop_nonfinite(p)
         _add_json(p)
 
     # latency, costs

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .output import UserError, emit as _emit, fmt_metrics as _fmt_metrics
+from .output import UserError, emit as _emit, fmt_metrics as _fmt_metrics, note, out_file
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,10 @@ def _cmd_space_export(args: argparse.Namespace) -> int:
             "degenerate": degenerate_mask(),
         }
     ).merge(costs[["index", "params_m", "flops_m"]], on="index", how="left", validate="one_to_one")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out, index=False)
+    from .table_commands import _write_csv
+
+    out = out_file(args.out, "OUT")
+    _write_csv(df, out)
     summary = {
         "out": str(out),
         "rows": len(df),
@@ -56,17 +57,21 @@ def _cmd_space_export(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- evaluate
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from predictor.truth import load_truth, scores_vs_truth
-    from supernet.tables import read_arch_table
+    from supernet.tables import Column, TableSchema, read_arch_table
     from predictor.metrics import evaluate_ranking
 
-    table = read_arch_table(args.table, [args.column], name=f"table {args.table}")
+    schema = TableSchema("table", (Column(args.column),), make="give every architecture a finite score")
+    table = read_arch_table(args.table, name=f"table {args.table}", schema=schema,
+                            drop_nonfinite=args.drop_nonfinite)
+    dropped = int(table.attrs.get("dropped_nonfinite", 0))
+    if dropped:
+        note(f"dropped {dropped} row(s) of {args.table} whose {args.column} is NaN or inf; evaluating the other "
+             f"{len(table)}")
     truth = load_truth(args.truth)
     s = scores_vs_truth(table, args.column, truth, args.dataset)
     metrics = evaluate_ranking(s["pred"].to_numpy(), s["true"].to_numpy(), degenerate=s["degenerate"].to_numpy())
-    metrics = {"table": str(args.table), "column": args.column, "dataset": args.dataset, **metrics}
-    n_nan = int(s["pred"].isna().sum())
-    if n_nan:
-        metrics["rows_without_score"] = n_nan
+    metrics = {"table": str(args.table), "column": args.column, "dataset": args.dataset, **metrics,
+               "dropped_nonfinite": dropped}
     _emit(
         args,
         metrics,
@@ -162,6 +167,7 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
     from supernet.resolve import parse_many
 
     _check_counts(args, "sample")
+    out_file(args.out)
     if args.all:
         archs = None
     elif args.sample is not None:

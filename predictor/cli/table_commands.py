@@ -8,7 +8,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .output import UserError, emit as _emit
+from supernet.fileio import to_json
+
+from .output import UserError, emit as _emit, note, out_file
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +23,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise UserError("give --ws (weight-sharing scores) and/or --proxies (signal tables) to fit on")
     if args.sample is not None and args.sample < 1:
         raise UserError(f"--sample must be a positive number of rows, got {args.sample}")
+    out = out_file(args.out)
     if args.ws is None:
         ws = None
+    elif args.sample is not None:
+        ws_all = read_ws(args.ws, drop_nonfinite=args.drop_nonfinite)
+        if args.sample > len(ws_all):
+            raise UserError(f"--sample {args.sample} is more than the {len(ws_all)} rows of {args.ws}")
+        ws = sample_ws(ws_all, args.sample, args.sample_seed)
     else:
-        ws = sample_ws(read_ws(args.ws), args.sample, args.sample_seed) if args.sample else args.ws
+        ws = args.ws
     weights = {}
     for item in args.weight or []:
         name, sep, val = item.partition("=")
@@ -35,8 +43,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UserError(f"--weight takes NAME=VALUE (e.g. ws=2 or jacov=0), got {item!r}")
     table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks,
-                      proxies=args.proxies or None, fusion_weights=weights or None, costs=not args.no_params)
-    path = table.save(args.out)
+                      proxies=args.proxies or None, fusion_weights=weights or None, costs=not args.no_params,
+                      drop_nonfinite=args.drop_nonfinite)
+    path = table.save(out)
     m = table.meta
     best = table.top(1).iloc[0]
     payload = {"out": str(path), "model": m.get("model"), "n_ws": m.get("n_ws"), "n_landmarks": m.get("n_landmarks"),
@@ -61,7 +70,9 @@ def _cmd_query(args: argparse.Namespace) -> int:
     table = LookupTable.load(args.table)
     rows = table.query(args.archs, columns=args.columns.split(",") if args.columns else None)
     if args.json:
-        print(rows.to_json(orient="records", indent=2))
+        from predictor.search import to_records
+
+        print(to_json(to_records(rows), indent=2))
     else:
         with _wide_pandas():
             print(rows.to_string(index=False))
@@ -81,14 +92,18 @@ class _wide_pandas:
 
 # ---------------------------------------------------------------------- search
 def _cmd_search(args: argparse.Namespace) -> int:
-    from predictor.search import parse_constraints, read_table, result_columns, to_records, top_k
+    from predictor.search import coverage_notes, parse_constraints, read_table, result_columns, to_records, top_k
 
-    df = read_table(args.table, args.extra or ())
+    df = read_table(args.table, args.extra or (), drop_nonfinite=args.drop_nonfinite)
     cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
+    notes = coverage_notes(df, args.score, cons)
+    for n in notes:
+        note(n)
     top = top_k(df, args.score, cons, k=args.top, distinct_iso=not args.all_members)
     top = top[result_columns(top, args.score, cons)]
     if args.json:
-        print(json.dumps({"constraints": [str(c) for c in cons], "top": to_records(top)}, indent=2))
+        print(to_json({"constraints": [str(c) for c in cons], "notes": notes,
+                       "dropped_nonfinite": df.attrs.get("dropped_nonfinite", 0), "top": to_records(top)}, indent=2))
     else:
         print(f"top {len(top)} by {args.score} under " + (", ".join(str(c) for c in cons) or "no constraints"))
         with _wide_pandas():
@@ -97,10 +112,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    from predictor.search import pareto_front, parse_constraints, read_table, resolve_column, to_records
+    from predictor.search import coverage_notes, pareto_front, parse_constraints, read_table, resolve_column, to_records
 
-    df = read_table(args.table, args.extra or ())
+    df = read_table(args.table, args.extra or (), drop_nonfinite=args.drop_nonfinite)
     cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
+    notes = coverage_notes(df, args.score, cons, args.cost)
+    for n in notes:
+        note(n)
     front = pareto_front(df, args.score, args.cost, cons)
     if args.plot:
         from predictor.report import plot_pareto
@@ -108,7 +126,8 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
         plot_pareto(df, args.plot, args.score, args.cost, cons, front=front)
     cols = list(dict.fromkeys(["index", "arch_str", *(resolve_column(df, c) for c in (args.score, *args.cost))]))
     if args.json:
-        print(json.dumps({"front": to_records(front, cols), "plot": args.plot}, indent=2))
+        print(to_json({"front": to_records(front, cols), "plot": args.plot, "notes": notes,
+                       "dropped_nonfinite": df.attrs.get("dropped_nonfinite", 0)}, indent=2))
     else:
         print(f"Pareto front of {args.score} against {', '.join(args.cost)}: {len(front)} architectures")
         with _wide_pandas():
@@ -150,13 +169,22 @@ def _cmd_latency_fill(args: argparse.Namespace) -> int:
 def _cmd_costs(args: argparse.Namespace) -> int:
     from supernet.costs import space_costs
 
+    out = out_file(args.out)
     df = space_costs(args.C, args.N, args.classes, args.resolution, convention=args.convention,
                      dead_edges=not args.live_only)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out, index=False)
+    _write_csv(df, out)
     _emit(args, {"out": str(out), "rows": len(df)}, f"wrote params_m and flops_m of {len(df)} architectures to {out}")
     return 0
+
+
+def _write_csv(df: Any, out: Path) -> None:
+    """A CSV output: atomically to a file, straight through to a stream such as /dev/stdout."""
+    from supernet.fileio import write_csv_atomic
+
+    if out.exists() and not out.is_file():  # a pipe or terminal cannot be replaced by a rename
+        df.to_csv(out, index=False)
+    else:
+        write_csv_atomic(df, out, index=False, compression="infer" if out.suffix == ".gz" else None)
 
 
 # ---------------------------------------------------------------------- run, report

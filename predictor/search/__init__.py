@@ -34,10 +34,10 @@ Modules: ``constraints`` (constraints, columns, feasibility, errors), ``front`` 
 
 from __future__ import annotations
 
-from .constraints import SearchError, UnknownColumnError, InfeasibleError, BudgetExceeded, Constraint, ConstraintLike, parse_constraints, numeric_columns, resolve_column, feasible_mask, check_feasible
+from .constraints import coverage_notes, SearchError, UnknownColumnError, InfeasibleError, BudgetExceeded, Constraint, ConstraintLike, parse_constraints, numeric_columns, resolve_column, feasible_mask, check_feasible
 from .front import top_k, pareto_mask, pareto_front
 from .baselines import Oracle, table_oracle, CountingOracle, SearchResult, random_search, regularized_evolution
-from .output import to_records, result_columns, read_table
+from .output import to_records, result_columns, read_table, table_schema
 
 __all__ = [
     "SearchError",
@@ -63,4 +63,6 @@ __all__ = [
     "to_records",
     "result_columns",
     "read_table",
+    "coverage_notes",
+    "table_schema",
 ]

@@ -162,6 +162,22 @@ def resolve_column(df: pd.DataFrame, name: str) -> str:
     raise UnknownColumnError(f"unknown column {name!r}{hint}; numeric columns: {', '.join(known) or '(none)'}")
 
 
+def coverage_notes(
+    df: pd.DataFrame, score: str, constraints: Iterable[ConstraintLike] | ConstraintLike | None = (),
+    costs: Sequence[str] = (),
+) -> list[str]:
+    """One line per score, constrained or cost column that has values for only some rows: a search
+    then covers only those rows (e.g. a device measured on 1,999 of 15,625 architectures)."""
+    cols = [resolve_column(df, score), *(c.column for c in _resolve_all(df, constraints)),
+            *(resolve_column(df, c) for c in costs)]
+    out = []
+    for col in dict.fromkeys(cols):
+        have = int(np.isfinite(_column(df, col)).sum())
+        if have < len(df):
+            out.append(f"{col} has values for {have:,} of the {len(df):,} rows: the result covers only those {have:,}")
+    return out
+
+
 def _column(df: pd.DataFrame, col: str) -> np.ndarray:
     return df[col].to_numpy(dtype=np.float64, na_value=np.nan)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -157,8 +158,6 @@ def test_plot_helpers_write_png(tmp_path: Path) -> None:
     assert min(_png_size(p)) > 100
 
 
-@pytest.mark.xfail(strict=True, reason="known bug (issue 11 report): arch_str contains '|', written unescaped into "
-                   "a markdown table cell, so the row splits into extra columns")
 def test_search_table_rows_keep_their_columns_with_arch_strings(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
@@ -171,3 +170,49 @@ def test_search_table_rows_keep_their_columns_with_arch_strings(tmp_path: Path) 
     cells = [c for c in row.replace("\\|", "").split("|")][1:-1]
     assert len(cells) == 4, row
     assert math.isfinite(float(cells[3]))
+
+
+def _markdown_tables(md: str) -> list[list[list[str]]]:
+    """Every GFM table of ``md`` as rows of cells (a cell ends at each pipe that is not escaped)."""
+    tables, cur = [], []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            cur.append([c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]])
+        elif cur:
+            tables.append(cur)
+            cur = []
+    return tables
+
+
+def test_every_report_table_row_has_the_header_s_column_count(tmp_path: Path) -> None:
+    run = _run_dir(tmp_path, with_truth=True)  # stages, search (arch strings in cells), ranking
+    (run / "search.json").write_text(json.dumps({
+        **SEARCH,
+        "odd": {"constraints": ["params_m<=9"], "top": [{"rank": 1, "index": 7, "arch_str": A7 + "\nx|y",
+                                                          "pred_acc": 93.1}]},
+    }))
+    tables = _markdown_tables(write_report(run).read_text())
+    assert len(tables) >= 3
+    for t in tables:
+        assert all(len(row) == len(t[0]) for row in t), t
+    arch_cells = [row[2] for t in tables for row in t[2:] if len(row) > 2 and row[2].startswith("\\|")]
+    assert arch_cells and all(c.replace("\\|", "|").startswith("|") for c in arch_cells)
+    assert arch_cells == [A7.replace("|", "\\|") + " x\\|y"]  # escaped, and the line break folded
+
+
+def test_a_constraint_without_a_hardware_table_is_reported_as_skipped(tmp_path: Path) -> None:
+    from predictor.pipeline import SearchSection, search_table
+
+    df = pd.DataFrame({"index": np.arange(20), "arch_str": [f"a{i}" for i in range(20)],
+                       "pred_acc": np.linspace(80, 90, 20), "params_m": np.linspace(0.1, 1.5, 20)})
+    sets = SearchSection(top=2, sets={"all": (), "fast_pi4": ("hwnb_c10_raspi4_latency_ms<=12",)})
+    res = search_table(df, sets, hardware=False)
+    assert res["fast_pi4"]["skipped"] == "no hardware table" and "error" not in res["fast_pi4"]
+    assert [r["index"] for r in res["all"]["top"]] == [19, 18]
+    assert "error" in search_table(df, sets, hardware=True)["fast_pi4"]  # with a hardware table: a real error
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "search.json").write_text(json.dumps(res))
+    lines = write_report(run).read_text().splitlines()
+    assert "skipped: no hardware table" in lines
+    assert not any(line.startswith("infeasible") for line in lines)
