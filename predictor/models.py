@@ -340,8 +340,22 @@ class GCNPredictor(BasePredictor):
             if f not in G.GRAPH_FEATURES:
                 raise ValueError(f"unknown graph feature {f!r}; known: {', '.join(G.GRAPH_FEATURES)}")
 
+    @property
+    def space_(self) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """(x, fwd, bwd, gfeat) of the whole space on the device: a cache (about 11 MB), built on first use
+        and left out of pickles (:meth:`__getstate__`), so a saved model is small and rebuilds it on load."""
+        cache = self.__dict__.get("_space_cache")
+        if cache is None:
+            cache = self.__dict__["_space_cache"] = self._space()
+        return cache
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())
+        state.pop("_space_cache", None)
+        return state
+
     def _space(self) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
-        """(x, fwd, bwd, gfeat) for the whole space on the device, built once per fitted model."""
+        """(x, fwd, bwd, gfeat) for the whole space on the device (see :attr:`space_`)."""
         if self.encoding == "node":
             x, adj = G.dense_space(self.prune)
             fwd, bwd = dense_mean(adj)
@@ -411,7 +425,7 @@ class GCNPredictor(BasePredictor):
 
     def _fit_members(self, idx: np.ndarray, y: np.ndarray) -> None:
         dev = torch.device(self.device)
-        self.space_ = self._space()
+        self._space_cache = self._space()
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
         rows_all = torch.as_tensor(self._rows(idx), device=dev)
         yz = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32, device=dev)

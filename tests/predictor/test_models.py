@@ -258,3 +258,20 @@ def test_landmarks_leave_degenerate_cells_at_the_model_prediction(sample):
     assert p[deg].max() < p[np.setdiff1d(np.arange(NUM_ARCHS), deg)].min()  # still ranked last
     with pytest.raises(ValueError, match="non-degenerate"):
         est.fit_landmarks(deg[:5], np.full(5, 10.0))
+
+
+def test_a_pickled_gcn_is_small_and_predicts_the_same_after_loading():
+    import pickle
+
+    rng = np.random.default_rng(0)
+    idx = rng.choice(NUM_ARCHS, 300, replace=False)
+    y = 80 + 3 * G.op_counts(idx)[:, 3] + rng.normal(0, 1, 300)
+    m = GCNPredictor(hidden=16, head_hidden=16, max_epochs=3, n_ensemble=2, random_state=0).fit(idx, y)
+    want, want_std = m.predict_space(), m.predict_std(np.arange(NUM_ARCHS))
+    blob = pickle.dumps(m)
+    assert len(blob) < 1_000_000, len(blob)  # was 11.6 MB: the whole-space graph tensors rode along
+    back = pickle.loads(blob)
+    assert "_space_cache" not in back.__dict__
+    np.testing.assert_array_equal(back.predict_space(), want)  # the cache is rebuilt on first use
+    np.testing.assert_array_equal(back.predict_std(np.arange(NUM_ARCHS)), want_std)
+    assert "_space_cache" in back.__dict__ and len(pickle.dumps(back)) < 1_000_000
