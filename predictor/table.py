@@ -6,7 +6,7 @@ models without one), ``ws_acc`` (the weight-sharing accuracy the model was fitte
 architecture was not measured), ``params_m``, ``flops_m`` (stand-alone C=16, N=5 CIFAR-10 network,
 millions; :func:`supernet.costs.space_costs`), then any hardware columns given (e.g.
 ``*_latency_ms``).  Saved as CSV (gzipped when the name ends in ``.gz``) with a JSON sidecar
-(``TABLE.csv.gz`` -> ``TABLE.json``) holding the model name, its hyper-parameters, the seed, the
+(``TABLE.csv.gz`` -> ``TABLE.csv.gz.json``, with the table's SHA-256) holding the model name, its hyper-parameters, the seed, the
 landmarks used (if any) and the inputs' paths and SHA-256 hashes.
 
 Queries take one architecture or many — official indices, arch strings, op tuples (names or codes)

@@ -343,7 +343,7 @@ def validate_table(
         if d.kind == "str":
             continue
         raw = out[col]
-        if d.kind == "bool" and raw.dtype == object:
+        if d.kind == "bool" and not pd.api.types.is_numeric_dtype(raw):
             raw = raw.map(lambda v: {"true": 1, "false": 0}.get(v.strip().lower(), v) if isinstance(v, str) else v)
         num = pd.to_numeric(raw, errors="coerce")
         garbage = (num.isna() & raw.notna()).to_numpy()
@@ -401,6 +401,12 @@ def _check_range(
     """Raise when a finite value of ``arr`` lies outside the declared bounds of ``d``."""
     lo = -math.inf if d.lo is None else d.lo
     hi = math.inf if d.hi is None else d.hi
+    v = arr[finite]
+    if d.percent and v.size and v.min() >= 0 and v.max() <= 1:  # accuracies of at most 1%: a fraction scale
+        raise BenchmarkError(
+            f"{name}: column {col!r} holds only values in 0..1 (largest {v.max():g}, row {int(np.argmax(arr == v.max()))}); "
+            f"an accuracy in percent in 0..100 is expected (values look like fractions; multiply by 100)"
+        )
     with np.errstate(invalid="ignore"):
         out = finite & ((arr <= lo if d.lo_open else arr < lo) | (arr > hi))
     if not out.any():
@@ -409,10 +415,7 @@ def _check_range(
     rng = f"{'>' if d.lo_open else '>='} {lo:g}" if d.hi is None else f"in {lo:g}..{hi:g}"
     what = "an accuracy in percent" if d.percent else "a value"
     msg = f"{name}: column {col!r} row {r} (index {df['index'].iloc[r]}) is {arr[r]:g}; {what} {rng} is expected"
-    v = arr[finite]
-    if d.percent and v.size and v.min() >= 0 and v.max() <= 1:
-        msg += " (values look like fractions; multiply by 100)"
-    elif int(out.sum()) > 1:
+    if int(out.sum()) > 1:
         msg += f" ({int(out.sum())} rows are outside)"
     raise BenchmarkError(msg + _fix(schema))
 
@@ -507,7 +510,12 @@ def write_table(df: pd.DataFrame, out: str | os.PathLike[str], meta: Mapping[str
     def text(tmp: Path) -> str:
         return to_json({**body, SIDECAR_HASH: file_digest(tmp)}, indent=2) + "\n"
 
-    if comp == "gzip":  # mtime=0: the same table gives the same bytes, so its hash is reproducible
-        return atomic_write_pair(p, lambda t: df.to_csv(t, index=False, compression={"method": "gzip", "mtime": 0}),
-                                 sidecar_path(p), text)
-    return atomic_write_pair(p, lambda t: df.to_csv(t, index=False), sidecar_path(p), text)
+    def write(t: Path) -> None:
+        if comp != "gzip":
+            df.to_csv(t, index=False)
+            return
+        # no file name or time stamp in the gzip header: the same table gives the same bytes (and hash)
+        with open(t, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+            df.to_csv(gz, index=False, encoding="utf-8")
+
+    return atomic_write_pair(p, write, sidecar_path(p), text)
