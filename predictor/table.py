@@ -85,8 +85,11 @@ _LOOKUP_COLUMNS = (
     Column("*_latency_ms", required=False, lo=0.0, lo_open=True, nan=True),  # NaN: not measured
     Column(SIGNAL_PREFIX + "*", required=False, nan=True),  # NaN: degenerate cells
 )
-LOOKUP_SCHEMA = TableSchema("lookup table", (percent("pred_acc"), *_LOOKUP_COLUMNS), complete=True, make=_MAKE)
-"""A lookup table: all 15,625 architectures, ``pred_acc`` a finite accuracy in percent."""
+PRED_ACC = Column("pred_acc", lo=-100.0, hi=200.0, percent=True)
+"""A predicted accuracy in percent: a regressor may extrapolate a little past 0..100 (ridge fitted to 60
+scores predicts 101.6 for some cells), so the bound is -100..200; it still refuses 1e29 and fractions."""
+LOOKUP_SCHEMA = TableSchema("lookup table", (PRED_ACC, *_LOOKUP_COLUMNS), complete=True, make=_MAKE)
+"""A lookup table: all 15,625 architectures, ``pred_acc`` a finite predicted accuracy in percent."""
 LOOKUP_SCORE_SCHEMA = TableSchema("lookup table", (Column("pred_acc"), *_LOOKUP_COLUMNS), complete=True, make=_MAKE)
 """A lookup table whose ``pred_acc`` is a unitless score (a proxies-only fusion: no accuracy input)."""
 

@@ -413,7 +413,7 @@ def _check_range(
         return
     r = int(np.argmax(out))
     rng = f"{'>' if d.lo_open else '>='} {lo:g}" if d.hi is None else f"in {lo:g}..{hi:g}"
-    what = "an accuracy in percent" if d.percent else "a value"
+    what = ("an accuracy in percent" if d.hi == 100 else "an accuracy on the percent scale") if d.percent else "a value"
     msg = f"{name}: column {col!r} row {r} (index {df['index'].iloc[r]}) is {arr[r]:g}; {what} {rng} is expected"
     if int(out.sum()) > 1:
         msg += f" ({int(out.sum())} rows are outside)"
