@@ -72,7 +72,7 @@ def test_stages_run_once_then_skip_and_rerun_only_what_changed(tmp_path: Path) -
     s1 = run_pipeline(load_run_config(_cfg(tmp_path)), run, progress=False)
     assert [s1[k] for k in ("supernet", "ws", "proxies", "table", "search")] == ["ran"] * 5
     assert s1["evaluate"] == "no truth table" and s1["data_source"] == "synthetic"
-    side = json.loads((run / "table.json").read_text())
+    side = json.loads((run / "table.csv.gz.json").read_text())
     assert side["model"] == "fusion" and side["completion_model"] == "ridge"
     assert side["signals"] == ["ws", "nwot", "synflow", "jacov", "params"]  # snip, grad_norm weigh 0 by default
     assert len(pd.read_csv(run / "proxies.csv.gz")) == 24
