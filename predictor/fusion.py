@@ -24,8 +24,9 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 
-from supernet.space import NUM_ARCHS, degenerate_mask
-from supernet.tables import BenchmarkError, align_to_space, read_arch_table
+from supernet.space import NUM_ARCHS, clip_text, degenerate_mask
+from supernet.proxies import PROXY_SCHEMA
+from supernet.tables import BenchmarkError, align_to_space, read_arch_table, validate_table
 
 from .landmarks import from_logerr, logerr
 from .models import make_model
@@ -71,10 +72,12 @@ def read_signal_table(
     """
     if isinstance(source, pd.DataFrame):
         name = name or "signal table"
-        df = align_to_space(source, name=name, subset=True)
+        df = validate_table(align_to_space(source, name=name, subset=True), PROXY_SCHEMA, name=name,
+                            drop_nonfinite=None)
     else:
         name = name or f"signal table {source}"
-        df = read_arch_table(source, required=list(columns or ()), name=name)
+        df = read_arch_table(source, required=list(columns or ()), name=name, schema=PROXY_SCHEMA,
+                             drop_nonfinite=None)
     cols = list(columns) if columns is not None else [c for c in df.columns if c not in NON_SIGNAL_COLUMNS]
     if not cols:
         raise BenchmarkError(f"{name} has no signal column besides {list(NON_SIGNAL_COLUMNS)}; columns are {list(df.columns)}")
@@ -87,7 +90,7 @@ def read_signal_table(
         if bad.any():
             r = int(np.argmax(bad))
             raise BenchmarkError(
-                f"{name}: column {c!r} is {df[c].iloc[r]!r} at index {idx[r]} (a non-degenerate cell); every "
+                f"{name}: column {c!r} is {clip_text(df[c].iloc[r])} at index {idx[r]} (a non-degenerate cell); every "
                 f"signal value must be a finite number: recompute that row or drop it from the table"
             )
         out.loc[idx, c] = v

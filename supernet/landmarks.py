@@ -53,7 +53,7 @@ class LandmarkSet:
         """
         if select not in ("random", "quantile"):
             raise ValueError(f"[landmarks] select must be 'random' or 'quantile', got {select!r}")
-        df = read_arch_table(path, schema=LANDMARK_SCHEMA)
+        df = read_arch_table(path, schema=LANDMARK_SCHEMA, drop_nonfinite=None)
         df = df[~degenerate_mask()[df["index"].to_numpy()]]
         if limit is not None and limit < len(df):
             if limit < 2:

@@ -211,7 +211,7 @@ def read_arch_table(
     name: str | None = None,
     subset: bool | None = None,
     schema: "TableSchema | Callable[[dict[str, Any] | None], TableSchema] | None" = None,
-    drop_nonfinite: bool = False,
+    drop_nonfinite: bool | None = False,
 ) -> pd.DataFrame:
     """Read a CSV(.gz) keyed by ``index`` and/or ``arch_str``, check it and align it to the space.
 
@@ -314,7 +314,7 @@ def _fix(schema: TableSchema) -> str:
 
 
 def validate_table(
-    df: pd.DataFrame, schema: TableSchema, *, name: str | None = None, drop_nonfinite: bool = False
+    df: pd.DataFrame, schema: TableSchema, *, name: str | None = None, drop_nonfinite: bool | None = False
 ) -> pd.DataFrame:
     """Check an aligned table against ``schema``; returns it with declared numeric columns as numbers.
 
@@ -322,7 +322,8 @@ def validate_table(
     legitimate value) NaN or infinite values raise :class:`BenchmarkError` naming the column, the row,
     its official index and the fix.  ``drop_nonfinite``: drop the rows holding NaN/inf where a value is
     needed instead (logged with their number; ``attrs["dropped_nonfinite"]`` holds it); a table that must
-    be complete is checked for completeness before the drop.
+    be complete is checked for completeness before the drop.  ``drop_nonfinite=None``: the caller
+    offers no such option, so the error does not suggest ``--drop-nonfinite``.
     """
     name = name or schema.what
     if schema.complete and len(df) != NUM_ARCHS:  # aligned: no duplicates, so fewer rows = missing ones
@@ -362,8 +363,8 @@ def validate_table(
                 kinds = " and ".join(k for k, m in (("NaN", np.isnan(arr[rows])), ("inf", np.isinf(arr[rows]))) if m.any())
                 raise BenchmarkError(
                     f"{name}: column {col!r} has {rows.size} {kinds} value(s), first at row {r} (index "
-                    f"{out['index'].iloc[r]}: {arr[r]}); every row needs a finite value{_fix(schema)}, or pass "
-                    f"--drop-nonfinite to drop such rows"
+                    f"{out['index'].iloc[r]}: {arr[r]}); every row needs a finite value{_fix(schema)}"
+                    + (", or pass --drop-nonfinite to drop such rows" if drop_nonfinite is False else "")
                 )
             bad_rows |= nonfinite
             bad_cols.append(col)

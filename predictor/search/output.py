@@ -48,7 +48,7 @@ def to_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[d
 def table_schema(df: pd.DataFrame) -> TableSchema | None:
     """The declared schema of a table read for searching, told by its columns: a lookup table
     (``pred_acc``; its sidecar tells a score from an accuracy), a truth table, a weight-sharing file,
-    a hardware table; None for any other table."""
+    a hardware table, a proxy table; None for any other table."""
     from predictor.table import lookup_schema  # the lookup table's module pulls in torch (the models)
 
     cols = set(map(str, df.columns))
@@ -62,6 +62,10 @@ def table_schema(df: pd.DataFrame) -> TableSchema | None:
         return WS_SCHEMA
     if latency_columns(df):
         return HARDWARE_SCHEMA
+    from supernet.proxies import PROXIES, PROXY_SCHEMA  # torch, via the supernet
+
+    if cols & set(PROXIES):
+        return PROXY_SCHEMA
     return None
 
 

@@ -65,7 +65,7 @@ def latency_column(df: pd.DataFrame, device: str) -> str:
 
 
 def validate_hardware(
-    df: pd.DataFrame, *, name: str = "hardware table", subset: bool = False, drop_nonfinite: bool = False
+    df: pd.DataFrame, *, name: str = "hardware table", subset: bool = False, drop_nonfinite: bool | None = None
 ) -> pd.DataFrame:
     """Check a latency table against :data:`HARDWARE_SCHEMA`: key columns, at least one ``*_latency_ms``
     column, values > 0 or NaN, and no column without any value."""

@@ -182,7 +182,7 @@ def validate_truth(
             f"{name} lacks column(s) {missing}; expected {list(TRUTH_COLUMNS)} (at least 'index' or "
             f"'arch_str' and {need}); columns are {list(df.columns)}"
         )
-    out = validate_table(align_to_space(df, name=name, subset=subset), TRUTH_SCHEMA, name=name)
+    out = validate_table(align_to_space(df, name=name, subset=subset), TRUTH_SCHEMA, name=name, drop_nonfinite=None)
     _check_derived(out, name)
     out = _add_derived(out)
     first = [c for c in TRUTH_COLUMNS if c in out.columns]

@@ -97,7 +97,9 @@ def test_read_signal_table_errors(tmp_path) -> None:
         v = np.arange(50.0)
         v[7] = bad
         p = _proxy_file(tmp_path, rows, {"nwot": v}, "bad.csv")
-        with pytest.raises(BenchmarkError, match=rf"column 'nwot' is .* at index {rows[7]} .*finite number"):
+        want = (rf"column 'nwot' is nan at index {rows[7]} .*finite number" if np.isnan(bad) else
+                rf"column 'nwot' has 1 inf value\(s\), first at row 7 \(index {rows[7]}: inf\); every row needs a finite value")
+        with pytest.raises(BenchmarkError, match=want):
             read_signal_table(p)
     deg_nan = _proxy_file(tmp_path, np.flatnonzero(DEG)[:3], {"nwot": np.full(3, np.nan)}, "deg.csv")
     assert read_signal_table(deg_nan)["nwot"].isna().all()  # NaN of degenerate cells is allowed

@@ -316,3 +316,72 @@ def test_fuzz_reader(tmp_path_factory, m, sidecar, drop) -> None:
         assert not sidecar and math.isclose(got["ws_acc"].iloc[:-1].sum(), want[got["index"].iloc[:-1]].sum())
     else:
         raise AssertionError(f"accepted a {m} file")
+
+
+# ---------------------------------------------------------------------------------------- every reader
+def _readers() -> dict:
+    """name -> (pristine frame, value column, read(path, drop) -> Series of the value by index, whether a
+    reader takes --drop-nonfinite, NaN accepted, value text -> whether it is in range)."""
+    from predictor.fusion import read_signal_table
+    from predictor.truth import load_hardware, load_truth
+    from supernet.landmarks import LANDMARK_SCHEMA
+    from supernet.space import degenerate_mask
+
+    live = np.flatnonzero(~degenerate_mask())
+    idx = np.sort(np.random.default_rng(5).choice(live, 40, replace=False))
+    v = np.round(60 + 30 * np.random.default_rng(6).random(40), 3)
+    percent = lambda t: 0 <= float(t) <= 100  # noqa: E731
+    by_index = lambda df, col: df.set_index("index")[col]  # noqa: E731
+    return {
+        "ws": (WS, "ws_acc", lambda p, d: by_index(read_arch_table(p, schema=WS_SCHEMA, drop_nonfinite=d), "ws_acc"),
+               True, False, percent),
+        "landmarks": (pd.DataFrame({"index": idx, "true_acc": v}), "true_acc",
+                      lambda p, d: by_index(read_arch_table(p, schema=LANDMARK_SCHEMA, drop_nonfinite=d), "true_acc"),
+                      True, False, percent),
+        "hardware": (pd.DataFrame({"index": idx, "x_latency_ms": v / 10}), "x_latency_ms",
+                     lambda p, d: by_index(load_hardware(p, subset=True), "x_latency_ms"), False, True,
+                     lambda t: float(t) > 0),
+        "proxies": (pd.DataFrame({"index": idx, "nwot": v, "degenerate": False}), "nwot",
+                    lambda p, d: read_signal_table(p, ["nwot"])["nwot"].dropna(), False, False, lambda t: True),
+        "truth": (pd.DataFrame({"index": idx, "cifar10_test_acc": v, "cifar100_xtest_acc": v - 20,
+                                "imagenet16_120_xtest_acc": v - 40}), "cifar10_test_acc",
+                  lambda p, d: by_index(load_truth(p, subset=True), "cifar10_test_acc"), False, False, percent),
+    }
+
+
+READERS = _readers()
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+@fuzz(60)
+@given(data=st.data(), sidecar=st.booleans(), drop=st.booleans())
+def test_fuzz_every_reader(tmp_path_factory, reader, data, sidecar, drop) -> None:
+    frame, col, read, has_drop, nan_ok, in_range = READERS[reader]
+    m = data.draw(mutations(tuple(frame.columns), col))
+    path = tmp_path_factory.mktemp(reader) / "t.csv"
+    _write(frame, m, path, sidecar)
+    drop = drop and has_drop
+    want = frame.set_index("index")[col]
+    try:
+        got = read(path, drop)
+    except (BenchmarkError, ValueError) as e:  # BenchmarkError is a ValueError; both end as exit 2
+        assert "\n" not in str(e) and len(str(e)) < 1000
+        k = m["kind"]
+        assert not (_content_kept(m, sidecar) or (k == "out_of_range" and in_range(m["value"]) and not sidecar)
+                    or (k == "nonfinite" and not sidecar and nan_ok and m["value"] in ("nan", ""))), (m, str(e))
+        return
+    k = m["kind"]
+    finite = got.dropna()
+    assert np.isfinite(finite).all(), (m, got)
+    if _content_kept(m, sidecar):
+        assert got.sort_index().tolist() == pytest.approx(want.tolist())
+    elif k == "nonfinite":
+        assert not sidecar and ((m["value"] in ("nan", "") and nan_ok) or drop), m
+        assert set(finite.index) <= set(want.index) and (finite == want[finite.index]).all()
+    elif k == "out_of_range":
+        assert not sidecar and in_range(m["value"]), m
+    elif k in ("drop_rows", "truncate"):  # a subset table: what is left is right (a cut may shorten the last value)
+        assert not sidecar and set(got.index) <= set(want.index)
+        assert np.allclose(got.sort_index().iloc[:-1], want[got.sort_index().index[:-1]])
+    else:
+        raise AssertionError(f"{reader} accepted a {m} file")

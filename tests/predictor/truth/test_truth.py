@@ -106,7 +106,7 @@ def test_real_truth_corrupt_copies_fail_clearly(real_truth, tmp_path):
         T.load_truth(write_csv(garbage, tmp_path / "c.csv.gz"))
     nan = raw.copy()
     nan.loc[7, "imagenet16_120_xtest_acc"] = np.nan
-    with pytest.raises(T.BenchmarkError, match="'imagenet16_120_xtest_acc' has 1 NaN value\\(s\\), first at row 7 \\(index 7\\)"):
+    with pytest.raises(T.BenchmarkError, match="'imagenet16_120_xtest_acc' has 1 NaN value\\(s\\), first at row 7 \\(index 7: nan\\)"):
         T.load_truth(write_csv(nan, tmp_path / "d.csv.gz"))
     # whole rows in another order are fine: they are sorted back (each row is self-consistent)
     shuffled = raw.sample(frac=1.0, random_state=np.random.default_rng(0).integers(1 << 31))
