@@ -14,6 +14,7 @@ bad key or value raises :class:`BenchmarkError` naming the table, the row and wh
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import logging
@@ -88,14 +89,40 @@ def require_file(path: Path, what: str) -> None:
 
 
 def read_csv(path: Path, name: str) -> pd.DataFrame:
-    """``pd.read_csv``, with unreadable files raised as :class:`BenchmarkError` naming ``name``."""
+    """``pd.read_csv``, with unreadable files raised as :class:`BenchmarkError` naming ``name``.
+
+    A file whose last line is unterminated and has fewer fields than the header was cut short (pandas
+    would fill the missing fields with NaN, which reads as "not measured"): that is an error too.
+    """
     try:
-        return pd.read_csv(path, low_memory=False)
+        df = pd.read_csv(path, low_memory=False)
+        cut = _cut_last_line(Path(path))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, EOFError, zlib.error) as e:
         why = "it is cut short" if isinstance(e, EOFError) else (
             "it is not gzip data" if isinstance(e, gzip.BadGzipFile) else clip_text(str(e), 120).strip("'\""))
         hint = "; regenerate it" if str(path).endswith(".gz") else ""
         raise BenchmarkError(f"cannot read {name} as CSV (optionally gzipped): {why}{hint}") from None
+    if cut is not None:
+        raise BenchmarkError(
+            f"{name} is cut short: its last line is unterminated and has {cut[0]} of the header's {cut[1]} fields; "
+            f"regenerate it (or complete that line)"
+        )
+    return df
+
+
+def _cut_last_line(path: Path) -> tuple[int, int] | None:
+    """(fields, header fields) when the file's last line is unterminated and shorter than the header."""
+    gz = path.name.endswith(".gz")
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+        head = f.readline()
+        if not gz:
+            f.seek(max(f.tell(), f.seek(0, os.SEEK_END) - 65536))
+        tail = f.read()  # gzip: the rest (it cannot seek from the end); plain: the last 64 KiB
+    if not tail or tail.endswith(b"\n"):
+        return None
+    fields = lambda line: len(next(csv.reader([line.decode("utf-8", "replace").rstrip("\r\n")]), []))  # noqa: E731
+    n_head, n_last = fields(head), fields(tail.rsplit(b"\n", 1)[-1])
+    return (n_last, n_head) if n_last < n_head else None
 
 
 # ----------------------------------------------------------------------------- keys
