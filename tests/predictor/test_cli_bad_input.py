@@ -122,7 +122,7 @@ def test_fit_and_eval_argument_errors(tmp_path, capsys, caplog) -> None:
     rc, _, err = _run(capsys, "fit", "--ws", str(ws), "--out", str(tmp_path / "t.csv"), "--sample", "0")
     assert rc == 2 and "--sample must be a positive number" in err
     rc, _, err = _run(capsys, "supernet", "eval", "--run", str(tmp_path), "--sample", "0", "--out", str(tmp_path / "w.csv"))
-    assert rc == 2 and "--sample must be a positive number" in err
+    assert rc == 2 and "--sample must be >= 1, got 0" in err
     acc = WS["ws_acc"].to_numpy().copy()
     acc[5] = np.inf
     rc, _, err = _run(capsys, "fit", "--ws", str(_ws(tmp_path, acc)), "--out", str(tmp_path / "t.csv"))
