@@ -1,13 +1,13 @@
-"""One way to hash a file's bytes, and one way to hash a JSON-able value (cache keys, provenance, checksums)."""
+"""One way to hash a file's bytes, in-memory bytes, and a JSON-able value (cache keys, provenance, checksums)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-__all__ = ["file_digest", "json_digest"]
+__all__ = ["file_digest", "bytes_digest", "json_digest"]
 
 
 def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
@@ -17,6 +17,15 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256", chunk: 
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def bytes_digest(chunks: bytes | Iterable[bytes], n: int | None = None) -> str:
+    """The first ``n`` hex digits (all 64 when None) of the SHA-256 of ``chunks`` (one bytes object, or
+    an iterable of them hashed in order, as if concatenated)."""
+    h = hashlib.sha256()
+    for c in [chunks] if isinstance(chunks, (bytes, bytearray, memoryview)) else chunks:
+        h.update(c)
+    return h.hexdigest()[:n]
 
 
 def json_digest(
