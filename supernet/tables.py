@@ -21,6 +21,7 @@ import pandas as pd
 from .space import NUM_ARCHS, Arch, ArchError
 from .resolve import arch_strs, lookup_strs
 from .fileio import atomic_write
+from .paths import MissingDataError
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +42,6 @@ __all__ = [
 
 class BenchmarkError(ValueError):
     """An architecture table or benchmark file that is malformed, inconsistent or incomplete."""
-
-
-class MissingDataError(FileNotFoundError):
-    """A data file that is not where it was looked for; the message says how to get it."""
 
 
 # ----------------------------------------------------------------------------- message helpers

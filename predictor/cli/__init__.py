@@ -12,6 +12,8 @@ import logging
 import sys
 from typing import Sequence
 
+from supernet.paths import DataError
+
 from .output import UserError
 from .parser import build_parser
 
@@ -27,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.handler(args) or 0)
-    except (UserError, ValueError, FileNotFoundError, KeyError) as e:
+    except (UserError, DataError, ValueError, FileNotFoundError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"nasgcn: error: {msg}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from supernet.hashing import file_digest, json_digest
+from supernet.hashing import bytes_digest, file_digest, json_digest
 
 
 def test_file_digest_matches_hashlib(tmp_path):
@@ -29,3 +29,11 @@ def test_json_digest_is_the_truncated_sha256_of_the_dump():
     with pytest.raises(TypeError):
         json_digest({"p": object()}, 16)
     assert len(json_digest({"p": object()}, 16, default=lambda o: "obj")) == 16
+
+
+def test_bytes_digest_hashes_chunks_as_if_concatenated():
+    full = hashlib.sha256(b"abcdef").hexdigest()
+    assert bytes_digest(b"abcdef") == full
+    assert bytes_digest([b"ab", b"cd", b"ef"], 16) == full[:16]
+    assert bytes_digest(x for x in (b"abc", b"def")) == full
+    assert bytes_digest([]) == hashlib.sha256(b"").hexdigest() != full
