@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 
 import supernet.costs as costs
+from predictor import graphs as G
 from predictor import latency as L
 from predictor.latency import predict as latency_predict
 from predictor.latency.predict import _split_by_class as split_by_class
@@ -163,6 +165,7 @@ def synthetic_latency(idx: np.ndarray, noise: float = 0.0, seed: int = 0) -> np.
 def test_latency_features_shape_and_content():
     X = L.latency_features(np.array([0, 1, 2]))
     assert X.shape == (3, 71)
+    assert np.array_equal(X[:, 30:60], G.onehot_ops(np.array([0, 1, 2]), prune=True))  # live edges only
     assert (X[:, :30].reshape(3, 6, 5).sum(2) == 1).all()  # one op per edge
     counts = X[:, 60:65]
     assert (counts == np.stack([(ops_matrix()[i] == np.arange(5)[:, None]).sum(1) for i in [0, 1, 2]])).all()
@@ -189,7 +192,7 @@ def test_predictor_errors():
     with pytest.raises(ValueError, match="> 0"):
         L.LatencyPredictor(model="gbr").fit([0, 1, 2], [1.0, 0.0, 3.0])
     assert L.LatencyPredictor(model="ridge").fit([0, 1, 2], [1.0, 0.0, 3.0]).log_target_ is False
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         L.LatencyPredictor().predict([0])
 
 
