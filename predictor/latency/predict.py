@@ -19,7 +19,7 @@ from supernet.tables import align_to_space, read_arch_table, write_table
 
 from ..metrics import kendall_tau, spearman_rho
 from ..models import BasePredictor, make_model
-from ..models.base import flat_features
+from ..models.base import check_xy, flat_features
 from ..search.constraints import resolve_column
 from ..truth.hardware import LATENCY_SUFFIX
 
@@ -100,15 +100,11 @@ class LatencyPredictor(RegressorMixin, BaseEstimator):
         raise ValueError(f"unknown latency model {self.model!r}; choose one of {', '.join(LATENCY_MODELS)}")
 
     def fit(self, archs, y) -> "LatencyPredictor":
-        idx = to_indices(archs)
-        yy = np.asarray(y, dtype=np.float64).ravel()
-        if yy.shape != idx.shape:
-            raise ValueError(f"archs and y must have the same length, got {idx.size} and {yy.size}")
-        if idx.size < 2:
-            raise ValueError(f"need at least 2 measured architectures, got {idx.size}")
+        """Fit on measured ``archs`` with latencies ``y`` (ms, finite; > 0 with a log target); returns ``self``."""
+        idx, yy = check_xy(archs, y)
         self.log_target_ = self.model != "ridge" if self.log_target is None else bool(self.log_target)
-        if not np.isfinite(yy).all() or (self.log_target_ and (yy <= 0).any()):
-            raise ValueError("latencies must be finite (and > 0 with a log target); drop unmeasured rows first")
+        if self.log_target_ and (yy <= 0).any():
+            raise ValueError("latencies must be > 0 with a log target; drop unmeasured rows first")
         t = np.log(yy) if self.log_target_ else yy
         t0 = time.perf_counter()
         self.estimator_ = self._make().fit(idx, t)

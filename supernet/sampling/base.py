@@ -80,16 +80,6 @@ class ArchSampler(ABC):
 
 
 def allowed_mask(exclude_degenerate: bool) -> np.ndarray:
-    return ~degenerate_mask() if exclude_degenerate else np.ones(NUM_ARCHS, dtype=bool)
-
-
-def check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    return int(n)
-
-
-def allowed_mask(exclude_degenerate: bool) -> np.ndarray:
     """bool ``(15625,)``: the cells a sampler may draw (all, or all but the degenerate ones)."""
     return ~degenerate_mask() if exclude_degenerate else np.ones(NUM_ARCHS, dtype=bool)
 
