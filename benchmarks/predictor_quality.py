@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import rankdata
+from sklearn.linear_model import LinearRegression
 
 from predictor import graphs as G
 from predictor.metrics import evaluate_ranking, kendall_tau
@@ -93,8 +95,6 @@ def _landmarks(strategy: str, k: int, uncorrected: np.ndarray, rng: np.random.Ge
 def bias_study(ws: np.ndarray, true: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Where the supernet's ranking error comes from: rank error (ws rank - true rank, as fractions)
     by op count, and how much of it linear models on simple features explain (R^2)."""
-    from scipy.stats import rankdata
-    from sklearn.linear_model import LinearRegression
 
     idx = np.arange(NUM_ARCHS)
     nd = ~degenerate_mask()
@@ -248,7 +248,7 @@ def markdown(summary: pd.DataFrame, bias: tuple, args: argparse.Namespace, info:
         "Goals (n=1000): tau >= 0.60, top-5% tau > 0, P@top-5% >= 0.2, predicted best >= 93.5.",
         "",
         "Reproduce a plain row: `fit_table(sample_ws(read_ws(WS), n, seed), model, seed=seed)` "
-        "(predictor/table.py); the landmark indices of every `+lm` row are in the `landmarks` column of "
+        "(predictor/table/fit.py); the landmark indices of every `+lm` row are in the `landmarks` column of "
         f"`{Path(args.out).name}_runs.csv` (pass them with their true accuracy as `landmarks=`).",
         "",
         "Caveat: the landmark correction's design (log-error target, clipped quadratic in the prediction, "
@@ -301,7 +301,7 @@ def markdown(summary: pd.DataFrame, bias: tuple, args: argparse.Namespace, info:
 
 
 def plot(scatter: dict[str, np.ndarray], ws: np.ndarray, true: np.ndarray, path: Path) -> None:
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

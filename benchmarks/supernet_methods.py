@@ -20,7 +20,6 @@ Methods (``--methods``, in this order):
   accuracy (its mixed-op supernet is not a ranking method and is not scored).
 
 Usage (resumable: each run and evaluation continues where it stopped):
-
     NASGCN_DATA=../shared/data python benchmarks/supernet_methods.py --runs ~/nasgcn-runs/methods \\
         --uniform-run ~/nasgcn-runs/cpu
 
@@ -51,7 +50,7 @@ from supernet.config import SupernetConfig, load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
 from supernet.fewshot import evaluate_fewshot, split_patterns, train_fewshot  # noqa: E402
 from supernet.space import degenerate_mask  # noqa: E402
-from supernet.training import load_images, train_supernet  # noqa: E402
+from supernet.training import load_drnas_config, load_images, train_drnas, train_supernet  # noqa: E402
 
 log = logging.getLogger("supernet_methods")
 METHODS = ("uniform", "size", "landmarks", "fewshot", "uniform_ft", "drnas")
@@ -141,7 +140,6 @@ def main() -> None:
         t0 = time.perf_counter()
         info: dict[str, Any] = {"method": method}
         if method == "drnas":
-            from supernet.training import load_drnas_config, train_drnas
 
             scfg, dcfg = load_drnas_config(args.drnas_config)
             run = runs / "drnas"
@@ -257,7 +255,7 @@ def _write(results: dict[str, dict[str, Any]], args: argparse.Namespace, t_all: 
 
 
 def _plot(table: pd.DataFrame, path: str) -> None:
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -10,13 +10,16 @@ from typing import Any, Callable, Iterable
 __all__ = ["file_digest", "bytes_digest", "json_digest"]
 
 
-def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
-    """Hex digest of the file's bytes with ``algorithm`` (any name :func:`hashlib.new` knows), read in chunks."""
+def file_digest(
+    path: str | os.PathLike[str], algorithm: str = "sha256", chunk: int = 1 << 20, *, n: int | None = None
+) -> str:
+    """The first ``n`` hex digits (all when None) of the digest of the file's bytes with ``algorithm``
+    (any name :func:`hashlib.new` knows), read in chunks; ``n=16`` keys checkpoints and run stages."""
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
-    return h.hexdigest()
+    return h.hexdigest()[:n]
 
 
 def bytes_digest(chunks: bytes | Iterable[bytes], n: int | None = None) -> str:

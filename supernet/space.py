@@ -16,7 +16,7 @@ import functools
 import random
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -274,11 +274,6 @@ def _ALL() -> tuple[Arch, ...]:
 def all_archs() -> tuple[Arch, ...]:
     """All 15,625 architectures in official index order."""
     return _ALL()
-
-
-def iter_archs() -> Iterator[Arch]:
-    """Iterate all architectures in official index order."""
-    return iter(_ALL())
 
 
 def codes_to_indices(codes: np.ndarray) -> np.ndarray:

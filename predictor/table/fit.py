@@ -53,7 +53,8 @@ def fit_predictor(
             raise ValueError("model_params only apply when model is given by name")
         est = model.set_params(random_state=seed)
         name = model_name(est)
-    log.info("fitting %s on %d architectures%s", name, len(ws_df), f" + {landmarks[0].size} landmarks" if landmarks else "")
+    log.info("fitting %s on %d architectures%s", name, len(ws_df),
+             f" + {landmarks[0].size} landmarks" if landmarks else "")
     est.fit(ws_df["index"].to_numpy(dtype=np.int64), ws_df["ws_acc"].to_numpy(dtype=np.float64))
     correction = None if landmarks is None else LandmarkCorrection(est).fit(*landmarks)
     return name, est, correction

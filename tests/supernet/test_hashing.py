@@ -15,6 +15,7 @@ def test_file_digest_matches_hashlib(tmp_path):
     p.write_bytes(b"abc" * 1000)
     assert file_digest(p) == hashlib.sha256(b"abc" * 1000).hexdigest()
     assert file_digest(p, "md5", chunk=7) == hashlib.md5(b"abc" * 1000).hexdigest()
+    assert file_digest(p, n=16) == hashlib.sha256(b"abc" * 1000).hexdigest()[:16]  # checkpoint and stage keys
 
 
 def test_json_digest_is_the_truncated_sha256_of_the_dump():
