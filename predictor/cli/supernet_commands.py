@@ -13,14 +13,7 @@ from typing import Any
 import pandas as pd
 
 from predictor.metrics import evaluate_ranking
-from predictor.truth import (
-    import_benchmark,
-    latency_columns,
-    load_hardware,
-    load_truth,
-    scores_vs_truth,
-    truth_accuracy,
-)
+from predictor.truth import import_benchmark, latency_columns, load_hardware, load_truth, scores_vs_truth, truth_accuracy
 from supernet.config import load_config
 from supernet.costs import space_costs
 from supernet.data import CIFAR10_MD5, CIFAR10_URL, download_cifar10, load_cifar10
