@@ -20,8 +20,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
-import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,9 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-import torch.distributed as dist
 from torch import nn
-from tqdm.auto import tqdm
 
 from .classjobs import remove_partials, representatives, score_classes, world_rank
 from .config import EvalConfig, SupernetConfig, config_from_dict

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
