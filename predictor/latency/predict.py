@@ -20,7 +20,7 @@ from supernet.tables import align_to_space, read_arch_table, write_table
 from ..metrics import kendall_tau, spearman_rho
 from ..models import BasePredictor, make_model
 from ..models.base import check_xy, flat_features
-from ..search.constraints import resolve_column
+from ..search import resolve_column
 from ..truth.hardware import LATENCY_SUFFIX
 
 
