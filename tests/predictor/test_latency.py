@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 import supernet.costs as costs
 from predictor import graphs as G
 from predictor import latency as L
+from predictor.latency import measure as latency_measure
 from predictor.latency import predict as latency_predict
 from predictor.latency.predict import _split_by_class as split_by_class
 from predictor.truth import load_hardware
@@ -30,7 +31,7 @@ def fake_timer(monkeypatch):
         v = 1.0 + int(arch) / 1000
         return {"median_ms": v, "mean_ms": v, "std_ms": 0.0, "min_ms": v, "p90_ms": v}
 
-    monkeypatch.setattr(costs, "measure_latency", fake)
+    monkeypatch.setattr(latency_measure, "measure_latency", fake)
     return calls
 
 
@@ -86,14 +87,14 @@ def test_measure_statistic_min_rewrites_without_remeasuring(tmp_path, monkeypatc
     def timer(arch, *a, **k):
         return {"median_ms": 5.0, "mean_ms": 5.0, "std_ms": 1.0, "min_ms": 3.0, "p90_ms": 6.0}
 
-    monkeypatch.setattr(costs, "measure_latency", timer)
+    monkeypatch.setattr(latency_measure, "measure_latency", timer)
     out = tmp_path / "lat.csv"
     assert (L.measure_space_latency(out, limit=4, **TINY)["local_cpu_latency_ms"] == 5.0).all()
 
     def fail(*a, **k):
         raise AssertionError("nothing should be re-measured")
 
-    monkeypatch.setattr(costs, "measure_latency", fail)
+    monkeypatch.setattr(latency_measure, "measure_latency", fail)
     t = L.measure_space_latency(out, limit=4, statistic="min", **TINY)
     assert (t["local_cpu_latency_ms"] == 3.0).all()
     assert json.loads((tmp_path / "lat.json").read_text())["statistic"] == "min"
@@ -110,7 +111,7 @@ def test_measure_interrupted_then_resumed(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return {"median_ms": 2.0, "mean_ms": 2.0, "std_ms": 0.0, "min_ms": 2.0, "p90_ms": 2.0}
 
-    monkeypatch.setattr(costs, "measure_latency", flaky)
+    monkeypatch.setattr(latency_measure, "measure_latency", flaky)
     out = tmp_path / "lat.csv"
     with pytest.raises(KeyboardInterrupt):
         L.measure_space_latency(out, limit=8, **TINY)
