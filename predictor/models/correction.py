@@ -116,6 +116,8 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
             # increasing in z over [lo, hi] (or decreasing throughout if b1 < 0: then keep linear)
             if not quadratic or (b1 > 0 and min(b1 + 2 * b2 * lo, b1 + 2 * b2 * hi) >= 0):
                 break
+        live = np.flatnonzero(~degenerate_mask())
+        self.floor_ = float(from_logerr(self.ridge_.predict(self._design(pred_space[live], live))).min())
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
@@ -127,13 +129,15 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
     def correct(self, pred: np.ndarray, archs: Any) -> np.ndarray:
         """Corrected accuracy (percent) of the wrapped model's predictions ``pred`` for ``archs``.
 
-        Degenerate cells keep ``pred``: a constant-output network sits at chance level, which the
-        model fitted to weight-sharing accuracy already predicts (the supernet sees chance too).
+        Degenerate cells keep ``pred`` (a constant-output network sits at chance level, which the
+        model fitted to weight-sharing accuracy already predicts), capped at the lowest corrected value
+        of any live cell (``floor_``), so that they never outrank a live cell when the landmarks' scale
+        lies below the scores' (e.g. landmarks trained for a few epochs).
         """
         check_is_fitted(self)
         idx = to_indices(archs)
         out = from_logerr(self.ridge_.predict(self._design(pred, idx)))
-        return np.where(degenerate_mask()[idx], np.asarray(pred, dtype=np.float64), out)
+        return np.where(degenerate_mask()[idx], np.minimum(np.asarray(pred, dtype=np.float64), self.floor_), out)
 
     def slope(self, pred: np.ndarray, archs: Any) -> np.ndarray:
         """d(corrected accuracy)/d(pred) at each point, to carry an ensemble's spread through the

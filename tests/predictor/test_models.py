@@ -296,3 +296,18 @@ def test_landmarks_leave_degenerate_cells_at_the_model_prediction(sample):
     assert p[deg].max() < p[np.setdiff1d(np.arange(NUM_ARCHS), deg)].min()  # still ranked last
     with pytest.raises(ValueError, match="non-degenerate"):
         LandmarkCorrection(plain).fit(deg[:5], np.full(5, 10.0))
+
+
+def test_degenerate_cells_stay_last_when_the_landmarks_scale_lies_below_the_scores():
+    # landmarks from a short training run (35-48 %) under weight-sharing scores near 60 %: the
+    # degenerate cells' own prediction (~55) must not lift them above every corrected live cell
+    live = np.flatnonzero(~degenerate_mask())
+    deg = np.flatnonzero(degenerate_mask())
+    rng = np.random.default_rng(2)
+    pred = np.where(degenerate_mask(), 55.0, rng.normal(60, 3, NUM_ARCHS))
+    lm = rng.choice(live, 10, replace=False)
+    short = 35 + (pred[lm] - pred[lm].min()) + rng.normal(0, 0.5, 10)
+    c = LandmarkCorrection(_Given(pred).fit(None, None), ()).fit(lm, short)
+    out = c.predict_space()
+    assert out[deg].max() <= out[live].min() == pytest.approx(c.floor_)
+    assert np.argmax(out) in live
