@@ -49,6 +49,7 @@ from predictor import search as S
 from predictor.truth import latency_columns, load_hardware, load_truth, truth_accuracy
 from predictor.latency import LATENCY_MODELS, evaluate_latency_predictor, fill_latency
 from predictor.report import plot_pareto
+from predictor.table import fit_table
 from supernet.costs import space_costs
 from supernet.paths import data_path
 from supernet.space import degenerate_mask
@@ -101,7 +102,6 @@ def fit_gcn_tables(ws: pd.DataFrame, truth_acc: np.ndarray, n_ws: int, seeds: li
                    n_landmarks: int) -> tuple[dict[str, list[np.ndarray]], list[dict]]:
     """pred_acc[15625] per variant and seed: ``gcn`` (ws_acc of n_ws uniform archs only) and, when
     n_landmarks > 0, ``gcn+lm{K}`` (the same sample plus K random non-degenerate archs' TRUE accuracy)."""
-    from predictor.table import fit_table
 
     preds: dict[str, list[np.ndarray]] = {"gcn": []}
     lm_name = f"gcn+lm{n_landmarks}"
@@ -212,7 +212,7 @@ def run_latency(args: argparse.Namespace, hw: pd.DataFrame, local: pd.DataFrame 
 
 # ----------------------------------------------------------------------------- plots
 def plot_true_fronts(df: pd.DataFrame, preds: dict[str, np.ndarray], out: Path, cost: str) -> None:
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

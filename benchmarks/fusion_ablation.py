@@ -38,7 +38,7 @@ for seed in seeds:
     idx = ws["index"].to_numpy(); y = ws["ws_acc"].to_numpy()
     raw = np.full(NUM_ARCHS, np.nan); raw[idx] = y
     rows.append(("raw_ws(sample)", seed, {k: round(v,3) for k,v in evaluate_ranking(y, truth[idx]).items() if k in ("kendall_tau","top5pct_tau","p_at_top5pct","pred_best_true")}))
-    gcn = make_model("gcn", random_state=seed, weight_decay=0.1).fit(idx, y)
+    gcn = make_model("gcn", {"weight_decay": 0.1}, random_state=seed).fit(idx, y)
     g = gcn.predict_space(); Zg = z(g)
     rows.append(("gcn_ws", seed, score(Zg)))
     gbr = make_model("gbr", random_state=seed).fit(idx, y).predict_space()
@@ -55,7 +55,7 @@ for seed in seeds:
     zs = np.full(NUM_ARCHS, np.nan); r = rankdata(y[nd[idx]]); zs_idx = idx[nd[idx]]; zs[zs_idx] = norm.ppf((r-0.5)/len(r))
     for combo in [("nwot","synflow","jacov"),("nwot","synflow","jacov","params")]:
         tgt = (zs[zs_idx] + sum(Z[n][zs_idx] for n in combo))/(1+len(combo))
-        gf = make_model("gcn", random_state=seed, weight_decay=0.1).fit(zs_idx, tgt).predict_space()
+        gf = make_model("gcn", {"weight_decay": 0.1}, random_state=seed).fit(zs_idx, tgt).predict_space()
         rows.append(("gcn(fused tgt):"+"+".join(combo), seed, score(gf)))
         rows.append(("gcn(fused tgt)+prox:"+"+".join(combo), seed, score((z(gf)*1 + mean_of(combo))/2)))
     # GCN on ws with proxies as graph features? skip

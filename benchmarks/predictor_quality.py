@@ -7,7 +7,7 @@ it: the raw supernet on the same n architectures and on all 15,625, and two refe
 weight-sharing data (parameter count; a ridge fitted to the landmarks' true accuracy alone).
 
 Landmark variants (``gcn+lm<K><strategy>``) refit only the landmark correction of the fitted model
-(``fit_landmarks``) with K architectures whose TRUE accuracy is given: ``random`` = K drawn uniformly
+(``LandmarkCorrection``) with K architectures whose TRUE accuracy is given: ``random`` = K drawn uniformly
 from the non-degenerate cells; ``mixed`` = K/2 of those plus K/2 drawn from the uncorrected model's
 predicted top 100 (what a user would train stand-alone first).  Rows without ``+lm`` use no truth.
 
@@ -35,10 +35,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import rankdata
+from sklearn.linear_model import LinearRegression
 
 from predictor import graphs as G
 from predictor.metrics import evaluate_ranking, kendall_tau
-from predictor.models import GCNPredictor, RidgePredictor, make_model
+from predictor.models import GCNPredictor, LandmarkCorrection, make_model
 from predictor.table import read_ws, sample_ws
 from predictor.truth import load_truth, truth_accuracy
 from supernet.hashing import file_digest
@@ -93,8 +95,6 @@ def _landmarks(strategy: str, k: int, uncorrected: np.ndarray, rng: np.random.Ge
 def bias_study(ws: np.ndarray, true: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Where the supernet's ranking error comes from: rank error (ws rank - true rank, as fractions)
     by op count, and how much of it linear models on simple features explain (R^2)."""
-    from scipy.stats import rankdata
-    from sklearn.linear_model import LinearRegression
 
     idx = np.arange(NUM_ARCHS)
     nd = ~degenerate_mask()
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
                 variants += [(name, kw) for name, kw in ABLATIONS.items()]
             for name, kw in variants:
                 model = name.split("[")[0]
-                est = make_model(model, random_state=seed, **kw)
+                est = make_model(model, kw, random_state=seed)
                 if isinstance(est, GCNPredictor):
                     est.set_params(num_threads=args.threads)
                 t0 = time.perf_counter()
@@ -178,17 +178,17 @@ def run(args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
                     scatter["gcn"] = pred
                 if name not in args.landmark_models:
                     continue
-                default_features = est.landmark_features
+                default_features = LandmarkCorrection(est).features
                 for spec in args.landmarks:
                     k_str, strategy, *feats = spec.split(":")
                     k = int(k_str)
                     lrng = np.random.default_rng([n, seed, k, 7])
                     L = _landmarks(strategy, k, pred, lrng)
-                    est.set_params(landmark_features=tuple(feats[0].split(",")) if feats else default_features)
+                    corr = LandmarkCorrection(est, features=tuple(feats[0].split(",")) if feats else default_features)
                     t0 = time.perf_counter()
-                    est.fit_landmarks(L, true[L])
+                    corr.fit(L, true[L])
                     lm_s = time.perf_counter() - t0
-                    lpred = est.predict_space()
+                    lpred = corr.predict_space()
                     label = f"{name}+lm{k}{strategy}" + (f"[{feats[0]}]" if feats else "")
                     rows.append({"n": n, "seed": seed, "scope": "space", "variant": label,
                                  "uses_truth": k, "fit_s": fit_s + lm_s, "predict_space_s": pred_s,
@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
                     if name == "gcn" and n == max(args.ns) and seed == 0 and spec == args.landmarks[0]:
                         scatter[label] = lpred
                     if name == args.landmark_models[0] and not feats:  # the same landmarks alone, no ws data
-                        ref = RidgePredictor(alpha=10.0).fit(L, true[L]).predict_space()
+                        ref = make_model("ridge", {"alpha": 10.0}, random_state=None).fit(L, true[L]).predict_space()
                         rows.append({"n": n, "seed": seed, "scope": "space", "variant": f"ridge-on-truth(lm{k}{strategy} only)",
                                      "uses_truth": k, **_metrics(ref, true, deg)})
     runs = pd.DataFrame(rows)
@@ -248,7 +248,7 @@ def markdown(summary: pd.DataFrame, bias: tuple, args: argparse.Namespace, info:
         "Goals (n=1000): tau >= 0.60, top-5% tau > 0, P@top-5% >= 0.2, predicted best >= 93.5.",
         "",
         "Reproduce a plain row: `fit_table(sample_ws(read_ws(WS), n, seed), model, seed=seed)` "
-        "(predictor/table.py); the landmark indices of every `+lm` row are in the `landmarks` column of "
+        "(predictor/table/fit.py); the landmark indices of every `+lm` row are in the `landmarks` column of "
         f"`{Path(args.out).name}_runs.csv` (pass them with their true accuracy as `landmarks=`).",
         "",
         "Caveat: the landmark correction's design (log-error target, clipped quadratic in the prediction, "
@@ -301,7 +301,7 @@ def markdown(summary: pd.DataFrame, bias: tuple, args: argparse.Namespace, info:
 
 
 def plot(scatter: dict[str, np.ndarray], ws: np.ndarray, true: np.ndarray, path: Path) -> None:
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -20,7 +20,6 @@ Methods (``--methods``, in this order):
   accuracy (its mixed-op supernet is not a ranking method and is not scored).
 
 Usage (resumable: each run and evaluation continues where it stopped):
-
     NASGCN_DATA=../shared/data python benchmarks/supernet_methods.py --runs ~/nasgcn-runs/methods \\
         --uniform-run ~/nasgcn-runs/cpu
 
@@ -45,13 +44,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from predictor.metrics import evaluate_ranking  # noqa: E402
-from predictor.models import make_model  # noqa: E402
+from predictor.models import LandmarkCorrection, make_model  # noqa: E402
 from predictor.truth import load_truth, truth_accuracy  # noqa: E402
 from supernet.config import SupernetConfig, load_config  # noqa: E402
 from supernet.evaluate import evaluate_supernet, sample_archs  # noqa: E402
 from supernet.fewshot import evaluate_fewshot, split_patterns, train_fewshot  # noqa: E402
 from supernet.space import degenerate_mask  # noqa: E402
-from supernet.training import load_images, train_supernet  # noqa: E402
+from supernet.training import load_drnas_config, load_images, train_drnas, train_supernet  # noqa: E402
 
 log = logging.getLogger("supernet_methods")
 METHODS = ("uniform", "size", "landmarks", "fewshot", "uniform_ft", "drnas")
@@ -77,8 +76,8 @@ def _scores(ws: pd.DataFrame, true: np.ndarray, threads: int, landmarks: np.ndar
     pred = est.predict_space()
     gcn_space = evaluate_ranking(pred, true, degenerate=degenerate_mask())
     gcn_sample = evaluate_ranking(pred[idx], true[idx])
-    est.fit_landmarks(landmarks, true[landmarks])
-    gcn_lm = evaluate_ranking(est.predict_space(), true, degenerate=degenerate_mask())
+    corrected = LandmarkCorrection(est).fit(landmarks, true[landmarks])
+    gcn_lm = evaluate_ranking(corrected.predict_space(), true, degenerate=degenerate_mask())
     return {
         "raw": {k: raw[k] for k in KEYS},
         "gcn_space": {k: gcn_space[k] for k in KEYS},
@@ -141,7 +140,6 @@ def main() -> None:
         t0 = time.perf_counter()
         info: dict[str, Any] = {"method": method}
         if method == "drnas":
-            from supernet.training import load_drnas_config, train_drnas
 
             scfg, dcfg = load_drnas_config(args.drnas_config)
             run = runs / "drnas"
@@ -246,7 +244,7 @@ def _write(results: dict[str, dict[str, Any]], args: argparse.Namespace, t_all: 
                + ", ".join(f"{h['epoch']}: #{h['index']} ({h['true_acc']:.2f})" for h in d["history"]) + "."]
     md += ["", f"Notes: `landmarks` uses the true accuracy of {args.landmarks} landmark architectures during training "
            "(none of them in the scored sample). `GCN+lm` columns give every method's GCN the same landmarks after "
-           "the fact (the predictor's landmark correction, `fit_landmarks`), so the two uses of the same known "
+           "the fact (the predictor's landmark correction, `LandmarkCorrection`), so the two uses of the same known "
            "accuracies can be compared. `fewshot` and `uniform_ft` continue the `uniform` run, and their epoch "
            "count and train minutes include it.", "",
            f"Reproduce: `NASGCN_DATA=../shared/data python benchmarks/supernet_methods.py --runs RUNS` "
@@ -257,7 +255,7 @@ def _write(results: dict[str, dict[str, Any]], args: argparse.Namespace, t_all: 
 
 
 def _plot(table: pd.DataFrame, path: str) -> None:
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -12,7 +12,6 @@ initialisation, batch order, sampled architectures; the data split stays fixed).
   sample; Kendall tau between epoch e and e+1, and of each epoch vs the truth.
 
 Usage (resumable; existing finished runs of the same config can stand in for a seed with --reuse):
-
     NASGCN_DATA=../shared/data python benchmarks/supernet_variance.py --runs ~/nasgcn-runs/variance \\
         --seeds 1,2 --reuse 0=~/nasgcn-runs/cpu
 
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -165,11 +165,10 @@ def main() -> None:
 
 
 def _plot(final: dict[int, np.ndarray], idx: np.ndarray, true: np.ndarray, path: str) -> None:
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from scipy.stats import rankdata
 
     seeds = sorted(final)
     pairs = list(itertools.combinations(seeds, 2))[:3]

@@ -32,12 +32,16 @@ from torch import nn
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from supernet.config import EvalConfig  # noqa: E402
+from supernet.data import synthetic_images  # noqa: E402
+from supernet.evaluate import WSEvaluator  # noqa: E402
 from supernet.network import SuperNet  # noqa: E402
 from supernet.sampling import make_sampler  # noqa: E402
 from supernet.space import OPS, Arch  # noqa: E402
 
 
 def _xautodl_net(C: int, N: int, seed: int) -> tuple[nn.Module, type]:
+    # xautodl: optional reference implementation, benchmark-only (see DESIGN.md)
     from xautodl.models.cell_searchs.genotypes import Structure
     from xautodl.models.cell_searchs.search_model_random import TinyNetworkRANDOM
 
@@ -158,9 +162,6 @@ def main() -> None:
             infer[k] = args.eval_archs * 256 / t
 
     # weight-sharing evaluation throughput of our evaluator (BN recalibration + validation subset)
-    from supernet.config import EvalConfig
-    from supernet.data import synthetic_images
-    from supernet.evaluate import WSEvaluator
 
     ecfg = EvalConfig(valid_size=args.valid_size, batch_size=500, bn_batches=4, bn_batch_size=128)
     ev = WSEvaluator(ours, synthetic_images(2000, seed=1), synthetic_images(args.valid_size, seed=2), ecfg, dev)

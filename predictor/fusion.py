@@ -23,13 +23,13 @@ from scipy.special import ndtri
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
+from sklearn.utils.validation import check_is_fitted
 
 from supernet.space import NUM_ARCHS, clip_text, degenerate_mask
 from supernet.proxies import PROXY_SCHEMA
 from supernet.tables import BenchmarkError, align_to_space, read_arch_table, validate_table
 
-from .landmarks import from_logerr, logerr
-from .models import make_model
+from .models import from_logerr, logerr, make_model
 
 __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "read_signal_table", "NON_SIGNAL_COLUMNS"]
 
@@ -132,7 +132,7 @@ class FusionPredictor(BaseEstimator):
             raise ValueError(f"signal {name!r} has {int(known.sum())} non-degenerate values; need at least 2")
         if known[nd].all():
             return v, False
-        est = make_model(self.completion, random_state=self.random_state, **dict(self.completion_params or {}))
+        est = make_model(self.completion, self.completion_params, random_state=self.random_state)
         idx = np.flatnonzero(known)
         log.info("completing signal %s from %d architectures with %s", name, idx.size, self.completion)
         est.fit(idx, v[idx])
@@ -188,8 +188,7 @@ class FusionPredictor(BaseEstimator):
     def score_space(self) -> np.ndarray:
         """float64[15625]: the fused ranking score (true-accuracy percent with landmarks, else a normal
         score); degenerate cells -inf (they rank last)."""
-        if not hasattr(self, "fused_"):
-            raise RuntimeError("FusionPredictor is not fitted yet: call fit(signals) first")
+        check_is_fitted(self, "fused_")
         deg = degenerate_mask()
         s = self.fused_.copy()
         if self.coef_ is not None:

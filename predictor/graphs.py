@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
+from supernet.costs import space_costs
+
 from supernet.space import (
     EDGES,
     NUM_ARCHS,
@@ -236,20 +238,13 @@ def op_counts(indices: np.ndarray, prune: bool = False) -> np.ndarray:
     return onehot_ops(indices, prune).reshape(-1, NUM_EDGES, NUM_OPS).sum(1)
 
 
-GRAPH_FEATURES: tuple[str, ...] = ("params", "flops", "counts", "live_counts", "degenerate", "skip_io")
+GRAPH_FEATURES: tuple[str, ...] = ("params", "flops", "counts", "live_counts", "live_ops", "degenerate", "skip_io")
 """Names accepted by :func:`graph_features`."""
 
 
 @functools.lru_cache(maxsize=1)
 def _space_costs() -> tuple[np.ndarray, np.ndarray]:
     """(params_m, flops_m) of all cells for the standard C=16, N=5, CIFAR-10 network."""
-    try:
-        from supernet.costs import space_costs
-    except ImportError:  # pragma: no cover - stopgap while supernet/costs.py is missing
-        n = op_counts(np.arange(NUM_ARCHS))
-        params = (73306 + 243040 * n[:, 3] + 28000 * n[:, 2]) / 1e6
-        flops = 7.943872 + 35.81952 * n[:, 3] + 4.36224 * n[:, 2] + 1.29024 * n[:, 4]
-        return params, flops
     c = space_costs(16, 5, 10, 32)
     return c["params_m"].to_numpy(np.float64), c["flops_m"].to_numpy(np.float64)
 
@@ -258,7 +253,8 @@ def graph_features(indices: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """float64[n, d]: graph-level features, concatenated in the order given.
 
     ``params``/``flops``: millions, standard C=16 N=5 CIFAR-10 network; ``counts``: op counts (5);
-    ``live_counts``: op counts over live edges only (5); ``degenerate``: 1.0 for a disconnected cell;
+    ``live_counts``: op counts over live edges only (5); ``live_ops``: one-hot op per edge with dead
+    edges as ``none`` (30, :func:`onehot_ops` with ``prune``); ``degenerate``: 1.0 for a disconnected cell;
     ``skip_io``: 1.0 when the input -> output edge (0, 3) is ``skip_connect`` (a residual cell).
     """
     idx = np.asarray(indices, dtype=np.int64)
@@ -272,6 +268,8 @@ def graph_features(indices: np.ndarray, names: Sequence[str]) -> np.ndarray:
             cols.append(op_counts(idx))
         elif name == "live_counts":
             cols.append(op_counts(idx, prune=True))
+        elif name == "live_ops":
+            cols.append(onehot_ops(idx, prune=True))
         elif name == "degenerate":
             cols.append(degenerate_mask()[idx, None].astype(np.float64))
         elif name == "skip_io":

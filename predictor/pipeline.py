@@ -35,12 +35,18 @@ import numpy as np
 import pandas as pd
 
 from supernet.config import SupernetConfig, config_from_dict, read_toml
-from supernet.evaluate import file_hash as file_sha
+from supernet.evaluate import evaluate_supernet, sample_archs
 from supernet.fileio import to_json, write_json_atomic, write_text_atomic
-from supernet.hashing import json_digest
+from supernet.hashing import file_digest, json_digest
 from supernet.paths import data_path
+from supernet.proxies import ProxyConfig, compute_proxies, load_proxy_images
 from supernet.schema import Section, build_section, setting, show
+from supernet.space import degenerate_mask
+from supernet.training import resolve_source, train_supernet
 
+from .metrics import evaluate_ranking
+from .report import write_report
+from .search import SearchError, UnknownColumnError, check_feasible, parse_constraints, result_columns, to_records, top_k
 from .table import LookupTable, fit_table, read_ws
 from .truth import load_truth, truth_accuracy
 
@@ -108,7 +114,6 @@ class SearchSection(Section):
 @dataclass(frozen=True)
 class RunConfig:
     """A whole pipeline: the supernet stage's config plus the later stages' sections."""
-
     supernet: SupernetConfig
     run: RunSection = field(default_factory=RunSection)
     predictor: PredictorSection = field(default_factory=PredictorSection)
@@ -147,7 +152,6 @@ def _key(*parts: Any) -> str:
 
 class Manifest:
     """``RUN/stages.json``: per stage, the input key, outputs and wall time of its last completion."""
-
     def __init__(self, run: Path) -> None:
         self.path = run / "stages.json"
         self.data: dict[str, Any] = json.loads(self.path.read_text()) if self.path.exists() else {}
@@ -188,8 +192,6 @@ def run_pipeline(
 
     ``on_stage(stage, status)`` is called as each stage starts ("running") or is skipped ("skipped").
     """
-    from supernet.evaluate import evaluate_supernet, sample_archs
-    from supernet.training import resolve_source, train_supernet
 
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
@@ -216,7 +218,7 @@ def run_pipeline(
     sn_dict = sn.to_dict()
     lm_file = sn.landmarks.file
     k_sn = _key({s: sn_dict[s] for s in ("data", "model", "train", "sampling", "landmarks")},
-                file_sha(Path(lm_file)) if lm_file and Path(lm_file).is_file() else None)
+                file_digest(Path(lm_file), n=16) if lm_file and Path(lm_file).is_file() else None)
 
     def do_supernet() -> dict[str, Any]:
         s = train_supernet(sn, sdir, resume="auto", progress=progress)
@@ -227,7 +229,7 @@ def run_pipeline(
     # 2. weight-sharing scores of a sample
     ws_path = run / "ws.csv"
     r = cfg.run
-    k_ws = _key(file_sha(sdir / "checkpoint.pt"), sn_dict["eval"], r.sample, r.seed, r.include_degenerate)
+    k_ws = _key(file_digest(sdir / "checkpoint.pt", n=16), sn_dict["eval"], r.sample, r.seed, r.include_degenerate)
 
     def do_ws() -> dict[str, Any]:
         archs = sample_archs(r.sample, seed=r.seed, include_degenerate=r.include_degenerate)
@@ -243,14 +245,13 @@ def run_pipeline(
         prox_path = _optional_file(px.table)
         status["proxies"] = f"given table {prox_path}"
     elif str(px.archs).lower() != "none":
-        from supernet.proxies import ProxyConfig, compute_proxies, load_proxy_images
-
         prox_path = run / "proxies.csv.gz"
         pcfg = ProxyConfig(C=px.C, N=px.N, batch_size=px.batch_size, seed=px.seed)
         which = str(px.archs).lower()
         if which not in ("sample", "all") and not which.isdigit():
             raise ValueError(f"[proxies] archs must be 'sample', 'all', 'none' or a number, got {px.archs!r}")
-        k_px = _key(dataclasses.asdict(pcfg), sn_dict["data"], which, file_sha(ws_path) if which == "sample" else None)
+        k_px = _key(dataclasses.asdict(pcfg), sn_dict["data"], which,
+                    file_digest(ws_path, n=16) if which == "sample" else None)
 
         def do_proxies() -> dict[str, Any]:
             if which == "sample":
@@ -273,8 +274,8 @@ def run_pipeline(
     hw = _optional_file(cfg.hardware.table, data_path("nb201", "nb201_hw_latency.csv.gz"))
     lm = _optional_file(cfg.predictor.landmarks)
     p = cfg.predictor
-    k_tab = _key(file_sha(ws_path), dataclasses.asdict(p), hw and file_sha(hw), lm and file_sha(lm),
-                 prox_path and file_sha(prox_path))
+    k_tab = _key(file_digest(ws_path, n=16), dataclasses.asdict(p), hw and file_digest(hw, n=16),
+                 lm and file_digest(lm, n=16), prox_path and file_digest(prox_path, n=16))
 
     def do_table() -> dict[str, Any]:
         t = fit_table(ws_path, model=p.model, seed=p.seed, hardware=hw, landmarks=lm,
@@ -288,7 +289,7 @@ def run_pipeline(
 
     # 5. constrained search
     search_path = run / "search.json"
-    k_search = _key(file_sha(table_path), dataclasses.asdict(cfg.search))
+    k_search = _key(file_digest(table_path, n=16), dataclasses.asdict(cfg.search))
 
     def do_search() -> None:
         write_text_atomic(search_path, to_json(search_table(table.df, cfg.search, hardware=hw is not None), indent=2))
@@ -299,7 +300,8 @@ def run_pipeline(
     truth = _optional_file(r.truth, data_path("nb201", "nb201_truth.csv.gz"))
     eval_path = run / "evaluation.json"
     if truth is not None:
-        k_eval = _key(file_sha(table_path), file_sha(ws_path), file_sha(search_path), file_sha(truth), r.dataset)
+        k_eval = _key(file_digest(table_path, n=16), file_digest(ws_path, n=16), file_digest(search_path, n=16),
+                      file_digest(truth, n=16), r.dataset)
 
         def do_eval() -> None:
             res = evaluate_run(table.df, read_ws(ws_path), json.loads(search_path.read_text()), truth,
@@ -313,7 +315,6 @@ def run_pipeline(
             eval_path.unlink()
 
     # 7. report (cheap: always rewritten)
-    from .report import write_report
 
     note("report", "running")
     write_report(run)
@@ -331,8 +332,6 @@ def search_table(
     ``hardware=False`` (the run has no hardware table): a set that constrains a column the table lacks is
     recorded as ``{"skipped": "no hardware table"}`` instead of an error.
     """
-    from .search import SearchError, UnknownColumnError, result_columns, to_records, top_k
-
     out: dict[str, Any] = {}
     for name, rules in search.sets.items():
         try:
@@ -353,10 +352,6 @@ def evaluate_run(
     search_cfg: SearchSection,
 ) -> dict[str, Any]:
     """Ranking metrics of the table and of the raw supernet, and the true accuracy/regret of each pick."""
-    from .metrics import evaluate_ranking
-    from .search import check_feasible, parse_constraints
-    from supernet.space import degenerate_mask
-
     truth = load_truth(truth_path)
     true = np.asarray(truth_accuracy(truth, dataset), dtype=np.float64)
     res: dict[str, Any] = {"dataset": dataset, "truth": str(truth_path)}

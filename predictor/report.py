@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 
 from supernet.fileio import write_text_atomic
 
+from .search import feasible_mask, pareto_front, resolve_column
 from .truth import load_truth, truth_accuracy
 
 __all__ = ["plot_pareto", "plot_training_curve", "plot_vs_truth", "write_report"]
@@ -43,12 +45,11 @@ def plot_pareto(
     coloured by the other cost.  ``marks``: label -> official index of architectures to annotate (e.g.
     the true best).  The score's NaN rows are not drawn.
     """
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .search import feasible_mask, pareto_front, resolve_column
 
     cost_cols = [costs] if isinstance(costs, str) else list(costs)
     score = resolve_column(df, score)
@@ -98,7 +99,7 @@ def plot_pareto(
 
 # ---------------------------------------------------------------------- the run report
 def _plt():
-    import matplotlib
+    import matplotlib  # heavy import, needed only when a plot is drawn
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -161,7 +162,6 @@ def write_report(run: str | os.PathLike[str]) -> Path:
     Uses whatever stages have finished: the training log, ``ws.csv``, ``table.csv.gz``, ``search.json``,
     ``evaluation.json`` (only with a truth table) and ``stages.json`` timings.
     """
-    import json
 
     run = Path(run)
     cfg = json.loads((run / "run_config.json").read_text()) if (run / "run_config.json").exists() else {}

@@ -20,8 +20,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
-import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,9 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-import torch.distributed as dist
 from torch import nn
-from tqdm.auto import tqdm
 
 from .classjobs import remove_partials, representatives, score_classes, world_rank
 from .config import EvalConfig, SupernetConfig, config_from_dict
@@ -158,11 +154,6 @@ class WSEvaluator:
         return 100.0 * correct / n, loss / n
 
 
-def file_hash(path: Path) -> str:
-    """SHA-256 (first 16 hex digits) of a file's bytes: short keys for checkpoints and run stages."""
-    return file_digest(path)[:16]
-
-
 def _finished_output(out: Path, ck_hash: str, ecfg: EvalConfig, archs: list[Arch]) -> pd.DataFrame | None:
     """The table already in ``out`` when its sidecar says it was made from the same checkpoint and eval
     config and it holds exactly ``archs``; else None."""
@@ -208,7 +199,7 @@ def evaluate_supernet(
         raise ValueError("no architectures to evaluate")
     reps = representatives(arch_list, canonical=False)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ck_hash = file_hash(ck_file)
+    ck_hash = file_digest(ck_file, n=16)
     key = json_digest([ck_hash, ecfg.__dict__], 12)
     cached = _finished_output(out, ck_hash, ecfg, arch_list)
     if cached is not None:

@@ -1,22 +1,34 @@
-"""One way to hash a file's bytes, and one way to hash a JSON-able value (cache keys, provenance, checksums)."""
+"""One way to hash a file's bytes, in-memory bytes, and a JSON-able value (cache keys, provenance, checksums)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-__all__ = ["file_digest", "json_digest"]
+__all__ = ["file_digest", "bytes_digest", "json_digest"]
 
 
-def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
-    """Hex digest of the file's bytes with ``algorithm`` (any name :func:`hashlib.new` knows), read in chunks."""
+def file_digest(
+    path: str | os.PathLike[str], algorithm: str = "sha256", chunk: int = 1 << 20, *, n: int | None = None
+) -> str:
+    """The first ``n`` hex digits (all when None) of the digest of the file's bytes with ``algorithm``
+    (any name :func:`hashlib.new` knows), read in chunks; ``n=16`` keys checkpoints and run stages."""
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
-    return h.hexdigest()
+    return h.hexdigest()[:n]
+
+
+def bytes_digest(chunks: bytes | Iterable[bytes], n: int | None = None) -> str:
+    """The first ``n`` hex digits (all 64 when None) of the SHA-256 of ``chunks`` (one bytes object, or
+    an iterable of them hashed in order, as if concatenated)."""
+    h = hashlib.sha256()
+    for c in [chunks] if isinstance(chunks, (bytes, bytearray, memoryview)) else chunks:
+        h.update(c)
+    return h.hexdigest()[:n]
 
 
 def json_digest(

@@ -1,7 +1,8 @@
 """Where the toolkit looks for data files.
 
 The data root is ``$NASGCN_DATA`` when that variable is set (for example ``../shared/data``), else
-the repository's own ``data/`` folder.  ``data/README.md`` says how to get each file.
+the repository's own ``data/`` folder.  ``data/README.md`` says how to get each file.  The errors for
+data that is absent or unusable live here, at the bottom, so every layer raises the same ones.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "DATA_ENV", "DATA_README", "data_root", "data_path"]
+__all__ = ["REPO_ROOT", "DATA_ENV", "DATA_README", "DataError", "MissingDataError", "data_root", "data_path"]
 
 REPO_ROOT: Path = Path(__file__).resolve().parents[1]
 """The checkout this package was imported from."""
@@ -17,6 +18,14 @@ DATA_ENV = "NASGCN_DATA"
 """Environment variable naming the data root."""
 DATA_README: Path = REPO_ROOT / "data" / "README.md"
 """How to get each data file (cited by missing-file errors)."""
+
+
+class DataError(Exception):
+    """Data that cannot be used; the message names the file and says how to fix it."""
+
+
+class MissingDataError(DataError, FileNotFoundError):
+    """A data file, folder, class or split that is not where it was looked for; the message says how to get it."""
 
 
 def data_root() -> Path:

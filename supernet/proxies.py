@@ -25,7 +25,6 @@ meaningless; consumers rank them last.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import math
@@ -43,6 +42,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from .classjobs import remove_partials, representatives, score_classes
 from .data import ImageSet
 from .evaluate import normalise_images
+from .hashing import json_digest
 from .config import SupernetConfig
 from .network import StandaloneNet
 from .resolve import parse_many
@@ -190,8 +190,7 @@ def load_proxy_images(source: str = "auto", root: str | None = None, *, progress
 
 
 def _key(cfg: ProxyConfig, batch_files: Sequence[str]) -> str:
-    blob = json.dumps([dataclasses.asdict(cfg), list(batch_files), torch.__version__], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+    return json_digest([dataclasses.asdict(cfg), list(batch_files), torch.__version__], 12)
 
 
 def compute_proxies(

@@ -287,11 +287,6 @@ def all_archs() -> tuple[Arch, ...]:
     return _ALL()
 
 
-def iter_archs() -> Iterator[Arch]:
-    """Iterate all architectures in official index order."""
-    return iter(_ALL())
-
-
 def codes_to_indices(codes: np.ndarray) -> np.ndarray:
     """Vectorised op-code rows (int[n, 6]) -> official indices (int64[n]); raises on bad codes."""
     c = np.asarray(codes)

@@ -32,6 +32,7 @@ from .space import NUM_ARCHS, Arch, ArchError, clip_text
 from .resolve import arch_strs, lookup_strs
 from .fileio import atomic_write_pair, to_json
 from .hashing import file_digest
+from .paths import MissingDataError
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ __all__ = [
 
 class BenchmarkError(ValueError):
     """An architecture table or benchmark file that is malformed, inconsistent or incomplete."""
-
-
-class MissingDataError(FileNotFoundError):
-    """A data file that is not where it was looked for; the message says how to get it."""
 
 
 # ----------------------------------------------------------------------------- message helpers

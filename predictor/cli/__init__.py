@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Sequence
 
+from supernet.paths import DataError
+
 from .output import UserError
 from .parser import build_parser
 
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain either
         return 141
-    except (UserError, ValueError, KeyError, OSError) as e:
+    except (UserError, DataError, ValueError, KeyError, OSError) as e:
         print(f"nasgcn: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from supernet.fileio import to_json
+from supernet.fileio import to_json, write_csv_atomic
 
-__all__ = ["UserError", "emit", "note", "out_file", "fmt_metrics", "add_json", "add_drop_nonfinite"]
+__all__ = ["UserError", "emit", "note", "out_file", "fmt_metrics", "add_json", "add_drop_nonfinite", "write_csv"]
 
 
 class UserError(Exception):
@@ -36,6 +36,14 @@ def out_file(path: str, flag: str = "--out") -> Path:
     if p.is_dir() or path.endswith(("/", os.sep)):
         raise UserError(f"{flag} {path} is a directory; give a file name inside it, e.g. {p / 'table.csv.gz'}")
     return p
+
+
+def write_csv(df: Any, out: Path) -> None:
+    """A CSV output: atomically to a file, straight through to a stream such as /dev/stdout."""
+    if out.exists() and not out.is_file():  # a pipe or terminal cannot be replaced by a rename
+        df.to_csv(out, index=False)
+    else:
+        write_csv_atomic(df, out, index=False, compression="infer" if out.suffix == ".gz" else None)
 
 
 def add_drop_nonfinite(p: argparse.ArgumentParser) -> None:

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from typing import Callable
 
 from .output import add_drop_nonfinite as _add_drop_nonfinite, add_json as _add_json
-from .supernet_commands import (
-    _cmd_space_export,
-    _cmd_evaluate,
-    _cmd_bench_import,
-    _cmd_bench_check,
-    _cmd_supernet_train,
-    _cmd_supernet_eval,
-    _cmd_proxies,
-    _cmd_supernet_fewshot,
-    _cmd_data_prepare,
-    _cmd_data_download,
-    _cmd_drnas,
-)
-from .table_commands import (
-    _cmd_fit,
-    _cmd_query,
-    _cmd_search,
-    _cmd_pareto,
-    _cmd_latency_measure,
-    _cmd_latency_fill,
-    _cmd_costs,
-    _cmd_run,
-    _cmd_report,
-)
+
+
+def _handler(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The handler ``name`` of ``predictor.cli.<module>``, imported when its command runs: the handler
+    modules import torch and the whole library, which ``nasgcn --help`` and argument errors need not wait for."""
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"predictor.cli.{module}"), name)(args)
+
+    run.__name__ = name
+    return run
+
 
 
 def _add_resume(p: argparse.ArgumentParser) -> None:
@@ -66,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", type=int, default=10, help="classifier outputs (default 10, CIFAR-10)")
     p.add_argument("--resolution", type=int, default=32, help="input height=width in pixels (default 32)")
     _add_json(p)
-    p.set_defaults(handler=_cmd_space_export)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_space_export"))
 
     # evaluate
     p = sub.add_parser(
@@ -83,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_drop_nonfinite(p)
     _add_json(p)
-    p.set_defaults(handler=_cmd_evaluate)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_evaluate"))
 
     # data
     p_d = sub.add_parser("data", help="CIFAR-10: decode once into the uint8 cache, or download explicitly")
@@ -100,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="decoding processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_data_prepare)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_data_prepare"))
     p = d_sub.add_parser(
         "download",
         help="download the official CIFAR-10 python archive (only when you ask) and verify its MD5",
@@ -110,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--md5", default=None, help="expected MD5 (default: the official archive's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_data_download)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_data_download"))
 
     # bench
     p_b = sub.add_parser("bench", help="ground-truth and hardware tables: import official files, check tables")
@@ -134,12 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="direct parsing, the official package, or auto (direct, package as fallback)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_bench_import)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_bench_import"))
     p = b_sub.add_parser("check", help="validate the ground-truth and hardware tables and list the devices")
     p.add_argument("--truth", default=None, help="truth CSV (default DATA_ROOT/nb201/nb201_truth.csv.gz)")
     p.add_argument("--hardware", default=None, help="latency CSV (default DATA_ROOT/nb201/nb201_hw_latency.csv.gz)")
     _add_json(p)
-    p.set_defaults(handler=_cmd_bench_check)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_bench_check"))
 
     # fit, query
     p = sub.add_parser(
@@ -168,14 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "correct the supernet's bias (recorded in the sidecar)")
     _add_drop_nonfinite(p)
     _add_json(p)
-    p.set_defaults(handler=_cmd_fit)
+    p.set_defaults(handler=_handler("table_commands", "_cmd_fit"))
 
     p = sub.add_parser("query", help="look architectures up in a lookup table")
     p.add_argument("table", help="lookup table CSV(.gz)")
     p.add_argument("archs", nargs="+", help="official indices or arch strings")
     p.add_argument("--columns", default=None, help="comma-separated columns to show")
     _add_json(p)
-    p.set_defaults(handler=_cmd_query)
+    p.set_defaults(handler=_handler("table_commands", "_cmd_query"))
 
     # search, pareto
     for name, helptext in (("search", "best architectures under constraints (exact over the whole table)"),
@@ -194,11 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--top", type=int, default=10, help="how many to return (default 10)")
             p.add_argument("--all-members", action="store_true",
                            help="list every member of an isomorphism class (default: the best one per class)")
-            p.set_defaults(handler=_cmd_search)
+            p.set_defaults(handler=_handler("table_commands", "_cmd_search"))
         else:
             p.add_argument("--cost", action="append", required=True, help="cost column to minimise (once or twice)")
             p.add_argument("--plot", default=None, help="write a PNG of the front")
-            p.set_defaults(handler=_cmd_pareto)
+            p.set_defaults(handler=_handler("table_commands", "_cmd_pareto"))
         _add_drop_nonfinite(p)
         _add_json(p)
 
@@ -228,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-resume", action="store_true", help="start afresh instead of continuing OUT.partial.csv")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_latency_measure)
+    p.set_defaults(handler=_handler("table_commands", "_cmd_latency_measure"))
     p = l_sub.add_parser("fill", help="predict a device's latency where it was not measured")
     p.add_argument("--table", required=True, help="latency CSV (index/arch_str and the column; NaN = unmeasured)")
     p.add_argument("--column", default=None, help="latency column or device name (default: the only one)")
@@ -236,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="gbr", choices=["gbr", "ridge", "gcn"], help="regressor (default gbr)")
     p.add_argument("--seed", type=int, default=0)
     _add_json(p)
-    p.set_defaults(handler=_cmd_latency_fill)
+    p.set_defaults(handler=_handler("table_commands", "_cmd_latency_fill"))
 
     p = sub.add_parser("costs", help="params and FLOPs of every architecture's stand-alone network")
     p.add_argument("--out", required=True, help="output CSV (index, params_m, flops_m)")
@@ -248,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="FLOP counting rules: NAS-Bench-201's (conv/linear MACs) or NASLib's (adds BN, ReLU, pooling)")
     p.add_argument("--live-only", action="store_true", help="count only edges on an input-output path")
     _add_json(p)
-    p.set_defaults(handler=_cmd_costs)
+    p.set_defaults(handler=_handler("table_commands", "_cmd_costs"))
 
     # run, report
     p = sub.add_parser(
@@ -261,11 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_json(p)
-    p.set_defaults(handler=_cmd_run)
+    p.set_defaults(handler=_handler("table_commands", "_cmd_run"))
     p = sub.add_parser("report", help="regenerate RUN/report.md and its plots")
     p.add_argument("run", help="run directory of `nasgcn run`")
     _add_json(p)
-    p.set_defaults(handler=_cmd_report)
+    p.set_defaults(handler=_handler("table_commands", "_cmd_report"))
 
     # drnas
     p = sub.add_parser(
@@ -285,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="override [drnas] device (auto, cpu, cuda, cuda:1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_drnas)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_drnas"))
 
     # supernet
     p = sub.add_parser(
@@ -311,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_proxies)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_proxies"))
 
     p_sn = sub.add_parser("supernet", help="train a weight-sharing supernet and score architectures with it")
     sn_sub = p_sn.add_subparsers(dest="supernet_command", metavar="SUBCOMMAND")
@@ -331,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=None, help="stop (with a checkpoint) after this many steps")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_supernet_train)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_supernet_train"))
 
     p = sn_sub.add_parser(
         "fewshot",
@@ -351,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="comma list of sub-supernet names to train (default all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_supernet_fewshot)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_supernet_fewshot"))
 
     p = sn_sub.add_parser(
         "eval",
@@ -372,6 +362,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_json(p)
-    p.set_defaults(handler=_cmd_supernet_eval)
+    p.set_defaults(handler=_handler("supernet_commands", "_cmd_supernet_eval"))
 
     return parser

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
-from .output import UserError, emit as _emit, fmt_metrics as _fmt_metrics, note, out_file
+import pandas as pd
+
+from predictor.metrics import evaluate_ranking
+from predictor.truth import import_benchmark, latency_columns, load_hardware, load_truth, scores_vs_truth, truth_accuracy
+from supernet.config import load_config
+from supernet.costs import space_costs
+from supernet.data import CIFAR10_MD5, CIFAR10_URL, download_cifar10, load_cifar10
+from supernet.evaluate import evaluate_supernet, load_trained, sample_archs
+from supernet.fewshot import MANIFEST, evaluate_fewshot, train_fewshot
+from supernet.paths import data_root
+from supernet.proxies import PROXIES, ProxyConfig, compute_proxies, load_proxy_images
+from supernet.resolve import parse_many
+from supernet.space import all_archs, degenerate_mask, iso_ids
+from supernet.tables import Column, TableSchema, read_arch_table, sidecar_path
+from supernet.training import StopRequested, load_drnas_config, resolve_device, train_drnas, train_supernet
+
+from .output import UserError, emit as _emit, fmt_metrics as _fmt_metrics, note, out_file, write_csv as _write_csv
 
 log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- space
 def _cmd_space_export(args: argparse.Namespace) -> int:
-    from supernet.costs import space_costs
-    from supernet.space import all_archs, degenerate_mask, iso_ids
-
-    import pandas as pd
 
     costs = space_costs(C=args.C, N=args.N, num_classes=args.classes, resolution=args.resolution)
     df = pd.DataFrame(
@@ -29,8 +43,6 @@ def _cmd_space_export(args: argparse.Namespace) -> int:
             "degenerate": degenerate_mask(),
         }
     ).merge(costs[["index", "params_m", "flops_m"]], on="index", how="left", validate="one_to_one")
-    from .table_commands import _write_csv
-
     out = out_file(args.out, "OUT")
     _write_csv(df, out)
     summary = {
@@ -56,10 +68,6 @@ def _cmd_space_export(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- evaluate
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from predictor.truth import load_truth, scores_vs_truth
-    from supernet.tables import Column, TableSchema, read_arch_table
-    from predictor.metrics import evaluate_ranking
-
     schema = TableSchema("table", (Column(args.column),), make="give every architecture a finite score")
     table = read_arch_table(args.table, name=f"table {args.table}", schema=schema,
                             drop_nonfinite=args.drop_nonfinite)
@@ -84,9 +92,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- bench
 def _cmd_bench_import(args: argparse.Namespace) -> int:
-    from predictor.truth import import_benchmark
-    from supernet.tables import sidecar_path
-
     table, meta = import_benchmark(
         args.src, args.out, fmt=args.format, hp=args.hp, allow_missing=args.allow_missing,
         stream=not args.no_stream, method=args.method, progress=not args.no_progress,
@@ -102,8 +107,6 @@ def _cmd_bench_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_check(args: argparse.Namespace) -> int:
-    from predictor.truth import latency_columns, load_hardware, load_truth
-
     truth = load_truth(args.truth)
     hw = load_hardware(args.hardware)
     cols = latency_columns(hw)
@@ -133,9 +136,6 @@ def _resume_mode(args: argparse.Namespace) -> bool | str:
 
 
 def _cmd_supernet_train(args: argparse.Namespace) -> int:
-    from supernet.config import load_config
-    from supernet.training import StopRequested, train_supernet
-
     _check_counts(args, "epochs", "max_steps")
     cfg = load_config(args.config)
     overrides: dict[str, dict[str, Any]] = {}
@@ -161,11 +161,6 @@ def _cmd_supernet_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_supernet_eval(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from supernet.evaluate import evaluate_supernet, load_trained, sample_archs
-    from supernet.resolve import parse_many
-
     _check_counts(args, "sample")
     out_file(args.out)
     if args.all:
@@ -173,16 +168,11 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
     elif args.sample is not None:
         archs = sample_archs(args.sample, seed=args.seed, include_degenerate=not args.no_degenerate)
     else:
-        from supernet.tables import read_arch_table
-
         archs = parse_many(read_arch_table(args.archs)["index"].tolist())
-    from supernet.fewshot import MANIFEST, evaluate_fewshot
 
     fewshot = (Path(args.run) / MANIFEST).is_file()
     if fewshot:  # a few-shot split: each architecture goes to its sub-supernet
         if archs is None:
-            from supernet.space import all_archs
-
             archs = list(all_archs())
         subs = json.loads((Path(args.run) / MANIFEST).read_text())["subs"]
         if not subs:
@@ -221,15 +211,9 @@ def _cmd_supernet_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_proxies(args: argparse.Namespace) -> int:
-    from supernet.evaluate import sample_archs
-    from supernet.proxies import PROXIES, ProxyConfig, compute_proxies, load_proxy_images
-    from supernet.training import resolve_device
-
     if args.sample is not None and args.sample < 1:
         raise UserError(f"--sample must be a positive number of architectures, got {args.sample}")
     if args.archs is not None:
-        from supernet.tables import read_arch_table
-
         archs = read_arch_table(args.archs)["index"].tolist()
     else:
         archs = None if args.sample is None else sample_archs(args.sample, seed=args.seed)
@@ -255,9 +239,6 @@ def _cmd_proxies(args: argparse.Namespace) -> int:
 
 
 def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
-    from supernet.fewshot import train_fewshot
-    from supernet.training import StopRequested
-
     _check_counts(args, "epochs")
     edges = args.edges.split(";") if ";" in args.edges else args.edges.split()
     try:
@@ -275,10 +256,6 @@ def _cmd_supernet_fewshot(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- data
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
-    import time
-
-    from supernet.paths import data_root
-    from supernet.data import load_cifar10
 
     src = Path(args.source) if args.source else data_root()
     t0 = time.perf_counter()
@@ -296,8 +273,6 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_download(args: argparse.Namespace) -> int:
-    from supernet.data import CIFAR10_MD5, CIFAR10_URL, download_cifar10
-
     path = download_cifar10(args.root, url=args.url or CIFAR10_URL, md5=args.md5 or CIFAR10_MD5,
                             progress=not args.no_progress)
     _emit(args, {"path": str(path)}, f"CIFAR-10 ready at {path} (checksum verified)")
@@ -306,8 +281,6 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- drnas
 def _cmd_drnas(args: argparse.Namespace) -> int:
-    from supernet.training import StopRequested, load_drnas_config, train_drnas
-
     _check_counts(args, "epochs", "max_steps")
     scfg, dcfg = load_drnas_config(args.config)
     if args.epochs is not None:
@@ -321,8 +294,6 @@ def _cmd_drnas(args: argparse.Namespace) -> int:
         raise UserError(f"stopped; the checkpoint in {args.out} keeps every finished step: rerun with --resume")
     true_acc = None
     try:
-        from predictor.truth import load_truth, truth_accuracy
-
         truth = load_truth()
         hit = (truth["index"] == s["index"]).to_numpy()
         if hit.any():

@@ -8,17 +8,32 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from predictor.latency import fill_latency_file, measure_space_latency
+from predictor.pipeline import load_run_config, run_pipeline
+from predictor.report import plot_pareto, write_report
+from predictor.search import (
+    coverage_notes,
+    pareto_front,
+    parse_constraints,
+    read_table,
+    resolve_column,
+    result_columns,
+    to_records,
+    top_k,
+)
+from predictor.table import LookupTable, fit_table, read_ws, sample_ws
+from supernet.costs import space_costs
 from supernet.fileio import to_json
 
-from .output import UserError, emit as _emit, note, out_file
+from .output import UserError, emit as _emit, note, out_file, write_csv as _write_csv
 
 log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- predictor and table
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from predictor.table import fit_table, read_ws, sample_ws
-
     if args.ws is None and not args.proxies:
         raise UserError("give --ws (weight-sharing scores) and/or --proxies (signal tables) to fit on")
     if args.sample is not None and args.sample < 1:
@@ -65,13 +80,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from predictor.table import LookupTable
-
     table = LookupTable.load(args.table)
     rows = table.query(args.archs, columns=args.columns.split(",") if args.columns else None)
     if args.json:
-        from predictor.search import to_records
-
         print(to_json(to_records(rows), indent=2))
     else:
         with _wide_pandas():
@@ -81,8 +92,6 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 class _wide_pandas:
     def __enter__(self) -> None:
-        import pandas as pd
-
         self._ctx = pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 100)
         self._ctx.__enter__()
 
@@ -92,8 +101,6 @@ class _wide_pandas:
 
 # ---------------------------------------------------------------------- search
 def _cmd_search(args: argparse.Namespace) -> int:
-    from predictor.search import coverage_notes, parse_constraints, read_table, result_columns, to_records, top_k
-
     df = read_table(args.table, args.extra or (), drop_nonfinite=args.drop_nonfinite)
     cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
     notes = coverage_notes(df, args.score, cons)
@@ -112,8 +119,6 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    from predictor.search import coverage_notes, pareto_front, parse_constraints, read_table, resolve_column, to_records
-
     df = read_table(args.table, args.extra or (), drop_nonfinite=args.drop_nonfinite)
     cons = parse_constraints(args.where or (), max=args.max or (), min=args.min or ())
     notes = coverage_notes(df, args.score, cons, args.cost)
@@ -121,8 +126,6 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
         note(n)
     front = pareto_front(df, args.score, args.cost, cons)
     if args.plot:
-        from predictor.report import plot_pareto
-
         plot_pareto(df, args.plot, args.score, args.cost, cons, front=front)
     cols = list(dict.fromkeys(["index", "arch_str", *(resolve_column(df, c) for c in (args.score, *args.cost))]))
     if args.json:
@@ -139,8 +142,6 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- latency and costs
 def _cmd_latency_measure(args: argparse.Namespace) -> int:
-    from predictor.latency import measure_space_latency
-
     df = measure_space_latency(
         args.out, C=args.C, N=args.N, batch_size=args.batch_size, threads=args.threads, warmup=args.warmup,
         repeats=args.repeats, limit=args.limit, name=args.name, progress=not args.no_progress,
@@ -154,8 +155,6 @@ def _cmd_latency_measure(args: argparse.Namespace) -> int:
 
 
 def _cmd_latency_fill(args: argparse.Namespace) -> int:
-    from predictor.latency import fill_latency_file
-
     res = fill_latency_file(args.table, args.out, column=args.column, model=args.model, random_state=args.seed)
     hold = res.holdout or {}
     payload = {"out": str(args.out), "column": res.column, "measured": int(res.measured.sum()),
@@ -167,8 +166,6 @@ def _cmd_latency_fill(args: argparse.Namespace) -> int:
 
 
 def _cmd_costs(args: argparse.Namespace) -> int:
-    from supernet.costs import space_costs
-
     out = out_file(args.out)
     df = space_costs(args.C, args.N, args.classes, args.resolution, convention=args.convention,
                      dead_edges=not args.live_only)
@@ -177,20 +174,8 @@ def _cmd_costs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_csv(df: Any, out: Path) -> None:
-    """A CSV output: atomically to a file, straight through to a stream such as /dev/stdout."""
-    from supernet.fileio import write_csv_atomic
-
-    if out.exists() and not out.is_file():  # a pipe or terminal cannot be replaced by a rename
-        df.to_csv(out, index=False)
-    else:
-        write_csv_atomic(df, out, index=False, compression="infer" if out.suffix == ".gz" else None)
-
-
 # ---------------------------------------------------------------------- run, report
 def _cmd_run(args: argparse.Namespace) -> int:
-    from predictor.pipeline import load_run_config, run_pipeline
-
     cfg = load_run_config(args.config)
 
     def note(stage: str, status: str) -> None:
@@ -221,8 +206,6 @@ def _run_summary(run: Path, status: dict[str, Any]) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from predictor.report import write_report
-
     path = write_report(args.run)
     _emit(args, {"report": str(path)}, f"wrote {path}")
     return 0

@@ -13,8 +13,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
+from supernet.costs import measure_latency
 from supernet.fileio import write_csv_atomic
 from supernet.resolve import arch_strs
 from supernet.space import NUM_ARCHS, iso_ids
@@ -46,8 +48,6 @@ def _cpu_model() -> str:
 
 def machine_info(threads: int | None = None, device: str = "cpu") -> dict[str, Any]:
     """What the measurement ran on: CPU model, logical CPUs, threads, versions, load average."""
-    import torch
-
     info: dict[str, Any] = {
         "cpu_model": _cpu_model(),
         "logical_cpus": os.cpu_count(),
@@ -132,7 +132,6 @@ def measure_space_latency(
     the table, ``median`` (default) or ``min`` (the partial file keeps both; switching needs no
     re-measuring).  See the module docstring for the files.
     """
-    from supernet.costs import measure_latency
 
     if statistic not in ("median", "min"):
         raise ValueError(f"statistic must be 'median' or 'min', got {statistic!r}")

@@ -11,11 +11,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from supernet.resolve import arch_strs, to_indices
 from supernet.space import NUM_ARCHS, iso_ids
 from supernet.tables import align_to_space, read_arch_table, write_table
 
+from ..metrics import kendall_tau, spearman_rho
+from ..models import BasePredictor, make_model
+from ..models.base import check_xy, flat_features
+from ..search import resolve_column
 from ..truth.hardware import LATENCY_SUFFIX
 
 
@@ -23,17 +28,14 @@ log = logging.getLogger(__name__)
 
 
 # ============================================================================ predicting
+LATENCY_FEATURES: tuple[str, ...] = ("live_ops", "counts", "live_counts", "degenerate")
+"""Graph features the latency models add to the one-hot ops (:func:`predictor.graphs.graph_features`)."""
+
+
 def latency_features(indices: np.ndarray) -> np.ndarray:
     """float64[n, 71]: one-hot op per edge (30) and over live edges only (30), op counts over all and live
     edges (5 + 5), and a degenerate-cell flag (1).  (Params and FLOPs are affine in the op counts.)"""
-    from .. import graphs as G
-
-    idx = np.asarray(indices, dtype=np.int64)
-    return np.concatenate(
-        [G.onehot_ops(idx), G.onehot_ops(idx, prune=True),
-         G.graph_features(idx, ("counts", "live_counts", "degenerate"))],
-        axis=1,
-    )
+    return flat_features(np.asarray(indices, dtype=np.int64), LATENCY_FEATURES)
 
 
 LATENCY_MODELS: tuple[str, ...] = ("ridge", "gbr", "gcn")
@@ -81,58 +83,39 @@ class LatencyPredictor(RegressorMixin, BaseEstimator):
         self.gcn_ensemble = gcn_ensemble
         self.random_state = random_state
 
-    def _make(self):
+    def _make(self) -> BasePredictor:
+        """The unfitted estimator :func:`predictor.models.make_model` builds for ``model``."""
         if self.model == "ridge":
-            from sklearn.linear_model import RidgeCV
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import StandardScaler
-
-            return make_pipeline(StandardScaler(), RidgeCV(alphas=self.alphas))
+            return make_model("ridge", {"alpha": tuple(self.alphas), "features": LATENCY_FEATURES},
+                              random_state=self.random_state)
         if self.model == "gbr":
-            from sklearn.ensemble import GradientBoostingRegressor
-
-            return GradientBoostingRegressor(
-                n_estimators=self.n_estimators, max_depth=self.max_depth, learning_rate=self.learning_rate,
-                subsample=self.subsample, random_state=self.random_state,
-            )
+            return make_model("gbr", {"n_estimators": self.n_estimators, "max_depth": self.max_depth,
+                                      "learning_rate": self.learning_rate, "subsample": self.subsample,
+                                      "features": LATENCY_FEATURES}, random_state=self.random_state)
         if self.model == "gcn":
-            from ..models import GCNPredictor
-
-            return GCNPredictor(
-                hidden=self.gcn_hidden, num_layers=self.gcn_layers, head_hidden=self.gcn_hidden,
-                features=("counts", "live_counts", "degenerate"), max_epochs=self.gcn_epochs,
-                n_ensemble=self.gcn_ensemble, canonical=False, prune=False, random_state=self.random_state,
-            )
+            return make_model("gcn", {"hidden": self.gcn_hidden, "num_layers": self.gcn_layers,
+                                      "head_hidden": self.gcn_hidden, "features": ("counts", "live_counts", "degenerate"),
+                                      "max_epochs": self.gcn_epochs, "n_ensemble": self.gcn_ensemble,
+                                      "canonical": False, "prune": False}, random_state=self.random_state)
         raise ValueError(f"unknown latency model {self.model!r}; choose one of {', '.join(LATENCY_MODELS)}")
 
     def fit(self, archs, y) -> "LatencyPredictor":
-        idx = to_indices(archs)
-        yy = np.asarray(y, dtype=np.float64).ravel()
-        if yy.shape != idx.shape:
-            raise ValueError(f"archs and y must have the same length, got {idx.size} and {yy.size}")
-        if idx.size < 2:
-            raise ValueError(f"need at least 2 measured architectures, got {idx.size}")
+        """Fit on measured ``archs`` with latencies ``y`` (ms, finite; > 0 with a log target); returns ``self``."""
+        idx, yy = check_xy(archs, y)
         self.log_target_ = self.model != "ridge" if self.log_target is None else bool(self.log_target)
-        if not np.isfinite(yy).all() or (self.log_target_ and (yy <= 0).any()):
-            raise ValueError("latencies must be finite (and > 0 with a log target); drop unmeasured rows first")
+        if self.log_target_ and (yy <= 0).any():
+            raise ValueError("latencies must be > 0 with a log target; drop unmeasured rows first")
         t = np.log(yy) if self.log_target_ else yy
         t0 = time.perf_counter()
-        est = self._make()
-        if self.model == "gcn":
-            est.fit(idx, t)
-        else:
-            est.fit(latency_features(idx), t)
-        self.estimator_ = est
+        self.estimator_ = self._make().fit(idx, t)
         self.n_train_ = int(idx.size)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
     def predict(self, archs) -> np.ndarray:
-        if not hasattr(self, "estimator_"):
-            raise RuntimeError("LatencyPredictor is not fitted yet: call fit(archs, y) first")
-        idx = to_indices(archs)
-        t = self.estimator_.predict(idx if self.model == "gcn" else latency_features(idx))
-        t = np.asarray(t, dtype=np.float64)
+        """Predicted latency (ms), float64[n]."""
+        check_is_fitted(self)
+        t = np.asarray(self.estimator_.predict(to_indices(archs)), dtype=np.float64)
         return np.exp(t) if self.log_target_ else t
 
 
@@ -169,8 +152,6 @@ def evaluate_latency_predictor(
     ``within_10pct_per_class`` over one row per held-out isomorphism class (the honest figure when a
     class's members carry copies of one measurement, as :func:`measure_space_latency` writes).
     """
-    from ..metrics import kendall_tau, spearman_rho
-
     idx = to_indices(archs)
     yy = np.asarray(y, dtype=np.float64)
     ok = np.isfinite(yy)
@@ -224,8 +205,6 @@ def fill_latency(
     (other columns NaN on rows ``df`` lacked).  Measured values are kept exactly.  ``evaluate=True`` also
     reports the accuracy on held-out measured rows (a separate fit on ``n_train`` of them).
     """
-    from ..search import resolve_column
-
     col = resolve_column(df, column)
     aligned = align_to_space(df, name="latency table")
     full = pd.DataFrame({"index": np.arange(NUM_ARCHS, dtype=np.int64),

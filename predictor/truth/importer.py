@@ -35,12 +35,12 @@ def _read_with_official_api(
 ) -> tuple[dict[int, dict[str, float]], dict[str, Any]]:
     """Read through the official package (``nats_bench`` / ``nas_201_api``); slower, more memory."""
     if layout.startswith("nats"):
-        from nats_bench import create  # type: ignore[import-not-found]
+        from nats_bench import create  # type: ignore[import-not-found]  # optional official API
 
         api = create(str(src), "tss", fast_mode=layout == "nats-dir", verbose=False)
         reader = "nats_bench.create(..., 'tss').get_more_info"
     else:
-        from nas_201_api import NASBench201API  # type: ignore[import-not-found]
+        from nas_201_api import NASBench201API  # type: ignore[import-not-found]  # optional official API
 
         api = NASBench201API(str(src), verbose=False)
         reader = "nas_201_api.NASBench201API.get_more_info"

@@ -8,7 +8,6 @@ is decoded again and its stale cache removed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import logging
@@ -26,7 +25,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..hashing import file_digest
+from ..hashing import bytes_digest, file_digest, json_digest
 from .images import CorruptDataError, ImageSet, MissingDataError
 
 __all__ = ["decode_image_folder", "default_cache_dir"]
@@ -91,12 +90,9 @@ def _fingerprint(source: Path) -> str:
     """sha256 of an archive's bytes, or of a tree's sorted (path, size, mtime) listing."""
     if not source.is_dir():
         return file_digest(source)
-    h = hashlib.sha256()
-    for p in sorted(source.rglob("*")):
-        if p.is_file():
-            st = p.stat()
-            h.update(f"{p.relative_to(source).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+    listing = (f"{p.relative_to(source).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+               for p in sorted(source.rglob("*")) if p.is_file() for st in [p.stat()])
+    return bytes_digest(listing)
 
 
 def default_cache_dir(source: str | os.PathLike) -> Path:
@@ -167,8 +163,8 @@ def decode_image_folder(
     if use_cache:
         fp = _fingerprint(source)
         cdir = Path(cache_dir) if cache_dir is not None else default_cache_dir(source)
-        key = hashlib.sha256(json.dumps([fp, classes and list(classes), image_size]).encode()).hexdigest()
-        cache_file = cdir / f"{_cache_stem(source)}-{key[:12]}.npz"
+        key = json_digest([fp, classes and list(classes), image_size], 12, sort_keys=False)
+        cache_file = cdir / f"{_cache_stem(source)}-{key}.npz"
         cached = _read_cache(cache_file, source, fp)
         if cached is not None:
             return _check_layout(cached, source, classes, splits)

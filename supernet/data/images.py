@@ -11,6 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..paths import DataError, MissingDataError
+
 __all__ = [
     "CIFAR10_CLASSES",
     "CIFAR10_MEAN",
@@ -30,14 +32,6 @@ CIFAR10_MEAN: tuple[float, float, float] = (125.3 / 255, 123.0 / 255, 113.9 / 25
 """Per-channel RGB mean of the CIFAR-10 training set, fraction of 255 (the values NAS-Bench-201 uses)."""
 CIFAR10_STD: tuple[float, float, float] = (63.0 / 255, 62.1 / 255, 66.7 / 255)
 """Per-channel RGB standard deviation (fraction of 255), as NAS-Bench-201 uses."""
-
-
-class DataError(Exception):
-    """Data that cannot be used; the message names the file and says how to fix it."""
-
-
-class MissingDataError(DataError, FileNotFoundError):
-    """A file, folder, class or split the data set needs is absent."""
 
 
 class CorruptDataError(DataError, ValueError):

@@ -15,6 +15,7 @@ from ..data import (
     synthetic_images,
 )
 from ..network import SuperNet
+from ..paths import data_root
 
 __all__ = ["resolve_source", "load_images", "build_supernet"]
 
@@ -26,7 +27,6 @@ def resolve_source(cfg: SupernetConfig) -> SupernetConfig:
     (or ``[data] root``), else ``"synthetic"``; other sources are returned unchanged."""
     if cfg.data.source != "auto":
         return cfg
-    from ..paths import data_root
 
     root = Path(cfg.data.root) if cfg.data.root else data_root()
     try:
@@ -50,7 +50,6 @@ def load_images(cfg: SupernetConfig, *, progress: bool = True) -> dict[str, Imag
         }
     if d.source != "cifar10":
         raise ValueError(f"[data] source must be 'cifar10', 'synthetic' or 'auto', got {d.source!r}")
-    from ..paths import data_root
 
     root = Path(d.root) if d.root else data_root()
     sets = cifar10_splits(root, split=d.split, seed=d.seed, cache_dir=d.cache_dir, progress=progress)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +22,6 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def _all_subcommands() -> list[list[str]]:
-    import argparse
-
     found: list[list[str]] = []
 
     def walk(p: argparse.ArgumentParser, prefix: list[str]) -> None:
@@ -40,6 +42,30 @@ def test_help_on_every_command(cmd: list[str], capsys) -> None:
         main(cmd + ["--help"])
     assert e.value.code == 0
     assert "usage: nasgcn" in capsys.readouterr().out
+
+
+def test_parsing_imports_no_handler_module():
+    # the handler modules import torch and the library; --help and argument errors must not wait for them
+    code = ("import sys; from predictor.cli import build_parser; build_parser().parse_args(['fit', '--out', 'x']); "
+            "print(sorted(m for m in ('torch', 'pandas', 'predictor.cli.table_commands') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_handler_resolves():
+    def handlers(p: argparse.ArgumentParser):
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for sp in a.choices.values():
+                    yield from handlers(sp)
+        if "handler" in p._defaults:
+            yield p._defaults["handler"]
+
+    names = [h.__name__ for h in handlers(build_parser())]
+    assert len(names) == 20
+    mods = [importlib.import_module(f"predictor.cli.{m}") for m in ("supernet_commands", "table_commands")]
+    assert all(any(callable(getattr(m, n, None)) for m in mods) for n in names)
 
 
 def test_space_export(tmp_path: Path, capsys) -> None:

@@ -7,9 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 
 import supernet.costs as costs
+from predictor import graphs as G
 from predictor import latency as L
+from predictor.latency import measure as latency_measure
 from predictor.latency import predict as latency_predict
 from predictor.latency.predict import _split_by_class as split_by_class
 from predictor.truth import load_hardware
@@ -28,7 +31,7 @@ def fake_timer(monkeypatch):
         v = 1.0 + int(arch) / 1000
         return {"median_ms": v, "mean_ms": v, "std_ms": 0.0, "min_ms": v, "p90_ms": v}
 
-    monkeypatch.setattr(costs, "measure_latency", fake)
+    monkeypatch.setattr(latency_measure, "measure_latency", fake)
     return calls
 
 
@@ -84,14 +87,14 @@ def test_measure_statistic_min_rewrites_without_remeasuring(tmp_path, monkeypatc
     def timer(arch, *a, **k):
         return {"median_ms": 5.0, "mean_ms": 5.0, "std_ms": 1.0, "min_ms": 3.0, "p90_ms": 6.0}
 
-    monkeypatch.setattr(costs, "measure_latency", timer)
+    monkeypatch.setattr(latency_measure, "measure_latency", timer)
     out = tmp_path / "lat.csv"
     assert (L.measure_space_latency(out, limit=4, **TINY)["local_cpu_latency_ms"] == 5.0).all()
 
     def fail(*a, **k):
         raise AssertionError("nothing should be re-measured")
 
-    monkeypatch.setattr(costs, "measure_latency", fail)
+    monkeypatch.setattr(latency_measure, "measure_latency", fail)
     t = L.measure_space_latency(out, limit=4, statistic="min", **TINY)
     assert (t["local_cpu_latency_ms"] == 3.0).all()
     assert json.loads((tmp_path / "lat.csv.json").read_text())["statistic"] == "min"
@@ -108,7 +111,7 @@ def test_measure_interrupted_then_resumed(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return {"median_ms": 2.0, "mean_ms": 2.0, "std_ms": 0.0, "min_ms": 2.0, "p90_ms": 2.0}
 
-    monkeypatch.setattr(costs, "measure_latency", flaky)
+    monkeypatch.setattr(latency_measure, "measure_latency", flaky)
     out = tmp_path / "lat.csv"
     with pytest.raises(KeyboardInterrupt):
         L.measure_space_latency(out, limit=8, **TINY)
@@ -163,6 +166,7 @@ def synthetic_latency(idx: np.ndarray, noise: float = 0.0, seed: int = 0) -> np.
 def test_latency_features_shape_and_content():
     X = L.latency_features(np.array([0, 1, 2]))
     assert X.shape == (3, 71)
+    assert np.array_equal(X[:, 30:60], G.onehot_ops(np.array([0, 1, 2]), prune=True))  # live edges only
     assert (X[:, :30].reshape(3, 6, 5).sum(2) == 1).all()  # one op per edge
     counts = X[:, 60:65]
     assert (counts == np.stack([(ops_matrix()[i] == np.arange(5)[:, None]).sum(1) for i in [0, 1, 2]])).all()
@@ -189,7 +193,7 @@ def test_predictor_errors():
     with pytest.raises(ValueError, match="> 0"):
         L.LatencyPredictor(model="gbr").fit([0, 1, 2], [1.0, 0.0, 3.0])
     assert L.LatencyPredictor(model="ridge").fit([0, 1, 2], [1.0, 0.0, 3.0]).log_target_ is False
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         L.LatencyPredictor().predict([0])
 
 

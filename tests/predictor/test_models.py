@@ -1,18 +1,28 @@
-"""Predictors: PyG layers (sparse == dense), the estimator contract, learning, ensembles, landmarks."""
+"""Predictors: PyG layers (sparse == dense), the estimator contract, learning, ensembles, the landmark correction."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 
 from predictor import graphs as G
 from predictor.metrics import kendall_tau
-from predictor.models import GBRPredictor, GCNPredictor, MLPPredictor, RidgePredictor, make_model
+from predictor.models import (
+    MODELS,
+    GBRPredictor,
+    GCNPredictor,
+    LandmarkCorrection,
+    MLPPredictor,
+    RidgePredictor,
+    make_model,
+)
 from predictor.nn import DirGCNConv, RelDirConv
 from predictor.nn import dense_mean as _dense_mean
-from supernet.space import NUM_ARCHS, all_archs, iso_ids, ops_matrix
+from supernet.space import NUM_ARCHS, all_archs, degenerate_mask, iso_ids, ops_matrix
 
 # weight_decay 1e-4: these tests check mechanisms on 40 epochs; the default (0.1) regularises for biased
 # weight-sharing targets (benchmarks/signal_fusion.py)
@@ -84,12 +94,12 @@ def test_reldirconv_sparse_equals_dense():
 @pytest.mark.parametrize("name", ["gcn", "ridge", "gbr", "mlp"])
 def test_estimator_contract(name, sample):
     params = FAST_GCN if name == "gcn" else {"n_estimators": 50} if name == "gbr" else {}
-    est = make_model(name, random_state=3, **params)
+    est = make_model(name, params, random_state=3)
     assert est.get_params()["random_state"] == 3
     c = clone(est)
     assert c.get_params() == est.get_params()
     assert not [k for k in vars(est) if k.endswith("_")]  # __init__ stores hyper-parameters only
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         est.predict([0, 1])
     y = synthetic(sample)
     assert est.fit(sample, y) is est
@@ -101,7 +111,7 @@ def test_estimator_contract(name, sample):
     strs = [all_archs()[i].to_str() for i in sample[:10]]
     assert np.allclose(est.predict(strs), p)
     # same seed, same model
-    again = make_model(name, random_state=3, **params).fit(sample, y).predict(sample[:10])
+    again = make_model(name, params, random_state=3).fit(sample, y).predict(sample[:10])
     assert np.allclose(again, p, atol=1e-5)
 
 
@@ -115,6 +125,12 @@ def test_input_validation(sample):
         est.fit(sample, y)
     with pytest.raises(ValueError, match="unknown model"):
         make_model("xgboost")
+    with pytest.raises(ValueError, match=r"unknown hyper-parameter\(s\) \['depth'\] for model 'gbr'.*max_depth"):
+        make_model("gbr", {"depth": 3})
+    with pytest.raises(ValueError, match="random_state is its own argument"):
+        make_model("ridge", {"random_state": 1})
+    assert make_model("ridge", {"alpha": 2.0}, random_state=None).get_params() == RidgePredictor(alpha=2.0).get_params()
+    assert sorted(MODELS) == ["gbr", "gcn", "mlp", "ridge"]
     with pytest.raises(ValueError, match="loss"):
         GCNPredictor(loss="hinge").fit(sample, synthetic(sample))
 
@@ -189,6 +205,20 @@ def test_gbr_and_mlp_learn(sample):
 
 
 # ------------------------------------------------------------------ landmarks
+class _Given(RegressorMixin, BaseEstimator):
+    """A fitted 'model' whose whole-space prediction is given (for checking the correction's shape)."""
+
+    def __init__(self, pred: np.ndarray | None = None) -> None:
+        self.pred = pred
+
+    def fit(self, archs, y):
+        self.pred_ = np.asarray(self.pred, dtype=np.float64)
+        return self
+
+    def predict(self, archs):
+        return self.pred_[np.asarray(archs, dtype=np.int64)]
+
+
 def test_landmarks_correct_a_systematic_bias(sample):
     # "true" accuracy rewards conv3x3; the "supernet" penalises it: ws = true - 4 * n_conv3x3
     n_c3 = G.op_counts(np.arange(NUM_ARCHS))[:, 3]
@@ -196,38 +226,48 @@ def test_landmarks_correct_a_systematic_bias(sample):
     ws = true - 4.0 * n_c3
     plain = RidgePredictor(random_state=0).fit(sample, ws[sample])
     lm = np.random.default_rng(5).choice(NUM_ARCHS, 20, replace=False)
-    est = RidgePredictor(random_state=0, landmark_features=("counts",)).fit(sample, ws[sample], landmarks=(lm, true[lm]))
-    assert est.n_landmarks_ == 20 and est.landmarks_ is not None
+    est = LandmarkCorrection(plain, features=("counts",)).fit(lm, true[lm])
+    assert est.n_landmarks_ == 20 and est.estimator_ is plain
     q = np.arange(NUM_ARCHS)
     assert kendall_tau(est.predict(q), true) > kendall_tau(plain.predict(q), true) + 0.1
-    assert np.allclose(est.predict_uncorrected(q[:100]), plain.predict(q[:100]))
-    # refitting the correction alone gives the same model; no landmarks leaves y untouched
-    again = RidgePredictor(random_state=0, landmark_features=("counts",)).fit(sample, ws[sample]).fit_landmarks(lm, true[lm])
-    assert np.allclose(again.predict(q[:100]), est.predict(q[:100]))
-    assert plain.landmarks_ is None and plain.n_landmarks_ == 0
+    assert np.array_equal(est.predict_uncorrected(q[:100]), plain.predict(q[:100]))
+    assert np.array_equal(est.predict_space(), est.predict(q))
+    # a meta-estimator: its parameters reach the wrapped model's; the wrapped model is never refitted
+    assert est.get_params()["estimator__alpha"] == 1.0 and est.get_params()["features"] == ("counts",)
+    again = LandmarkCorrection(plain).set_params(features=("counts",)).fit(lm, true[lm])
+    assert np.array_equal(again.predict(q[:100]), est.predict(q[:100]))
+    assert plain.n_train_ == sample.size
+    # clone() gives an unfitted wrapped model, which it refuses; FrozenEstimator keeps the fitted one
+    with pytest.raises(NotFittedError, match="needs a fitted predictor: fit the RidgePredictor"):
+        clone(est).fit(lm, true[lm])
+    frozen = clone(LandmarkCorrection(FrozenEstimator(plain), features=("counts",))).fit(lm, true[lm])
+    assert np.allclose(frozen.predict(q[:100]), est.predict(q[:100]))
+    assert not hasattr(est, "predict_std")  # ridge has no spread to carry through
 
 
 def test_landmarks_on_gcn_scale_std(sample):
     y = synthetic(sample)
-    est = GCNPredictor(**{**FAST_GCN, "n_ensemble": 2}, random_state=0).fit(sample, y)
+    gcn = GCNPredictor(**{**FAST_GCN, "n_ensemble": 2}, random_state=0).fit(sample, y)
     lm = sample[:15]
-    est.fit_landmarks(lm, y[:15] + 20.0)  # a constant offset: the corrected scale moves with it
+    est = LandmarkCorrection(gcn).fit(lm, y[:15] + 20.0)  # a constant offset: the corrected scale moves with it
     p = est.predict(sample[15:60])
     assert abs(np.median(p - est.predict_uncorrected(sample[15:60])) - 20.0) < 3.0
-    assert (est.predict_std(sample[15:60]) > 0).all()
-    with pytest.raises(RuntimeError, match="not fitted"):
-        RidgePredictor().fit_landmarks(lm, y[:15])
+    sd = est.predict_std(sample[15:60])
+    slope = np.abs(est.slope(gcn.predict(sample[15:60]), sample[15:60]))
+    assert (sd > 0).all() and np.allclose(sd, gcn.predict_std(sample[15:60]) * slope)
+    with pytest.raises(NotFittedError, match="needs a fitted predictor"):
+        LandmarkCorrection(RidgePredictor()).fit(lm, y[:15])
+    with pytest.raises(NotFittedError, match="not fitted"):
+        LandmarkCorrection(gcn).predict(lm)
 
 
 def test_landmark_correction_keeps_the_model_order_within_equal_features(sample):
-    from predictor.landmarks import LandmarkCorrection
-
     rng = np.random.default_rng(3)
     pred = rng.normal(60, 10, NUM_ARCHS)  # any prediction of the whole space
     lm = rng.choice(NUM_ARCHS, 25, replace=False)
     true = 85 + 0.1 * pred[lm] + rng.normal(0, 1, 25)
-    c = LandmarkCorrection(("live_counts", "skip_io")).fit(pred, lm, true)
-    out = c.transform(pred, np.arange(NUM_ARCHS))
+    c = LandmarkCorrection(_Given(pred).fit(None, None), ("live_counts", "skip_io")).fit(lm, true)
+    out = c.predict_space()
     assert out.max() < 100 and np.isfinite(out).all()
     # archs with the same features differ only through z: the map must be non-decreasing in pred
     F = G.graph_features(np.arange(NUM_ARCHS), ["live_counts", "skip_io"])
@@ -239,25 +279,38 @@ def test_landmark_correction_keeps_the_model_order_within_equal_features(sample)
     # beyond the landmarks' range the correction is flat (no extrapolation of the quadratic)
     lo, hi = c.z_range_
     far = np.array([c.p_mean_ + (hi + 5) * c.p_std_, c.p_mean_ + (hi + 50) * c.p_std_])
-    assert np.allclose(*c.transform(far, np.array([0, 0])))
+    assert np.allclose(*c.correct(far, np.array([0, 0])))
 
 
 def test_landmarks_leave_degenerate_cells_at_the_model_prediction(sample):
-    from supernet.space import degenerate_mask
-
     deg = np.flatnonzero(degenerate_mask())
     n_c3 = G.op_counts(np.arange(NUM_ARCHS))[:, 3]
     true = np.where(degenerate_mask(), 10.0, 80.0 + 2.0 * n_c3)
     ws = np.where(degenerate_mask(), 10.0, 40.0 + 1.0 * n_c3)
-    est = RidgePredictor(random_state=0, landmark_features=("counts",)).fit(sample, ws[sample])
+    plain = RidgePredictor(random_state=0).fit(sample, ws[sample])
     lm = np.concatenate([np.random.default_rng(1).choice(np.setdiff1d(np.arange(NUM_ARCHS), deg), 12, replace=False), deg[:3]])
-    est.fit_landmarks(lm, true[lm])
-    assert est.landmarks_.n_used_ == 12  # degenerate landmarks are left out of the fit
+    est = LandmarkCorrection(plain, features=("counts",)).fit(lm, true[lm])
+    assert est.n_used_ == 12 and est.n_landmarks_ == 15  # degenerate landmarks are left out of the fit
     p = est.predict(np.arange(NUM_ARCHS))
     assert np.allclose(p[deg], est.predict_uncorrected(deg))
     assert p[deg].max() < p[np.setdiff1d(np.arange(NUM_ARCHS), deg)].min()  # still ranked last
     with pytest.raises(ValueError, match="non-degenerate"):
-        est.fit_landmarks(deg[:5], np.full(5, 10.0))
+        LandmarkCorrection(plain).fit(deg[:5], np.full(5, 10.0))
+
+
+def test_degenerate_cells_stay_last_when_the_landmarks_scale_lies_below_the_scores():
+    # landmarks from a short training run (35-48 %) under weight-sharing scores near 60 %: the
+    # degenerate cells' own prediction (~55) must not lift them above every corrected live cell
+    live = np.flatnonzero(~degenerate_mask())
+    deg = np.flatnonzero(degenerate_mask())
+    rng = np.random.default_rng(2)
+    pred = np.where(degenerate_mask(), 55.0, rng.normal(60, 3, NUM_ARCHS))
+    lm = rng.choice(live, 10, replace=False)
+    short = 35 + (pred[lm] - pred[lm].min()) + rng.normal(0, 0.5, 10)
+    c = LandmarkCorrection(_Given(pred).fit(None, None), ()).fit(lm, short)
+    out = c.predict_space()
+    assert out[deg].max() <= out[live].min() == pytest.approx(c.floor_)
+    assert np.argmax(out) in live
 
 
 def test_a_pickled_gcn_is_small_and_predicts_the_same_after_loading():

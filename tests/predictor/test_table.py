@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from predictor import graphs as G
-from predictor.models import RidgePredictor
+from predictor.models import GCNPredictor, RidgePredictor
 from predictor.table import TABLE_COLUMNS, LookupTable, build_table, fit_table, read_ws
 from supernet.hashing import file_digest
 from supernet.resolve import to_indices
@@ -136,19 +136,25 @@ def test_fit_table_from_files_records_hashes(tmp_path):
     assert t.meta["inputs"]["ws"]["path"] == str(ws_path) and len(t.meta["inputs"]["ws"]["sha256"]) == 64
     assert t.meta["n_landmarks"] == 6 and t.meta["landmark_indices"] == [1, 2, 3, 4, 5, 6]
     assert "landmark" in t.meta["pred_acc_scale"]
+    assert t.meta["landmark_correction"] == {"features": ["live_counts", "skip_io"], "alpha": None}
     assert t.df["pred_acc"].between(0, 100).all()  # the correction maps to the true scale
     with pytest.raises(ValueError, match="true_acc"):
         fit_table(ws_path, model="ridge", landmarks=lm.rename(columns={"true_acc": "acc"}))
 
 
-def test_build_table_with_an_estimator_and_std():
+def test_build_table_takes_predictions_and_fit_table_fills_the_std():
     ws = _ws_frame(200)
-    from predictor.models import GCNPredictor
-
-    idx = to_indices(ws["arch_str"].tolist())
-    est = GCNPredictor(hidden=8, num_layers=2, head_hidden=8, max_epochs=5, n_ensemble=2, random_state=0)
-    t = build_table(est.fit(idx, ws["ws_acc"].to_numpy()))
-    assert (t.df["pred_std"] > 0).all() and t.df["ws_acc"].isna().all()
+    pred, std = np.linspace(50.0, 90.0, NUM_ARCHS), np.full(NUM_ARCHS, 0.5)
+    sig = pd.DataFrame({"nwot": np.arange(NUM_ARCHS, dtype=float)})
+    t = build_table(pred, std, signals=sig, meta={"model": "given"})
+    assert np.array_equal(t.df["pred_acc"], pred) and np.array_equal(t.df["pred_std"], std)
+    assert t.df["ws_acc"].isna().all() and t.signal_columns == ["sig_nwot"] and t.meta == {"model": "given"}
+    assert build_table(pred).df["pred_std"].isna().all()
+    with pytest.raises(ValueError, match=r"pred needs one value per architecture"):
+        build_table(pred[:10])
+    gcn = GCNPredictor(hidden=8, num_layers=2, head_hidden=8, max_epochs=5, n_ensemble=2)
+    t = fit_table(ws, model=gcn, seed=0)
+    assert (t.df["pred_std"] > 0).all() and t.meta["estimator"] == "GCNPredictor" and len(t.meta["epochs"]) == 2
     with pytest.raises(ValueError, match="model_params"):
         fit_table(ws, model=RidgePredictor(), model_params={"alpha": 2.0})
     t2 = fit_table(ws, model=RidgePredictor(alpha=3.0), seed=9)

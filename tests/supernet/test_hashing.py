@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from supernet.hashing import file_digest, json_digest
+from supernet.hashing import bytes_digest, file_digest, json_digest
 
 
 def test_file_digest_matches_hashlib(tmp_path):
@@ -15,6 +15,7 @@ def test_file_digest_matches_hashlib(tmp_path):
     p.write_bytes(b"abc" * 1000)
     assert file_digest(p) == hashlib.sha256(b"abc" * 1000).hexdigest()
     assert file_digest(p, "md5", chunk=7) == hashlib.md5(b"abc" * 1000).hexdigest()
+    assert file_digest(p, n=16) == hashlib.sha256(b"abc" * 1000).hexdigest()[:16]  # checkpoint and stage keys
 
 
 def test_json_digest_is_the_truncated_sha256_of_the_dump():
@@ -29,3 +30,11 @@ def test_json_digest_is_the_truncated_sha256_of_the_dump():
     with pytest.raises(TypeError):
         json_digest({"p": object()}, 16)
     assert len(json_digest({"p": object()}, 16, default=lambda o: "obj")) == 16
+
+
+def test_bytes_digest_hashes_chunks_as_if_concatenated():
+    full = hashlib.sha256(b"abcdef").hexdigest()
+    assert bytes_digest(b"abcdef") == full
+    assert bytes_digest([b"ab", b"cd", b"ef"], 16) == full[:16]
+    assert bytes_digest(x for x in (b"abc", b"def")) == full
+    assert bytes_digest([]) == hashlib.sha256(b"").hexdigest() != full

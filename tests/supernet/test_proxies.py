@@ -13,7 +13,7 @@ from torch import nn
 
 import supernet.proxies as P
 from supernet.data import synthetic_images
-from supernet.space import degenerate_mask, iso_ids, parse_arch
+from supernet.space import degenerate_mask, iso_ids
 
 TINY = P.ProxyConfig(C=4, N=1, batch_size=8, seed=0)
 

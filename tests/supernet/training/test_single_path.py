@@ -17,7 +17,7 @@ import torch
 
 from supernet.config import config_from_dict
 from supernet.evaluate import load_trained
-from supernet.training import CheckpointError, NonFiniteLossError, StopRequested, load_checkpoint, train_supernet
+from supernet.training import CheckpointError, NonFiniteLossError, load_checkpoint, train_supernet
 from tests.supernet.tiny import TINY, tiny_cfg
 from tests.supernet.training.test_checkpoint import flip_tensor_bytes
 

@@ -1,25 +1,10 @@
-"""Accuracy predictors over the NAS-Bench-201 space, all behind one scikit-learn-style contract.
+"""The GCN accuracy predictor: graph convolutions over the cell DAG, an ensemble, a held-out error scale.
 
-(Over 400 lines by choice: one responsibility, the estimators and the contract they share; the GCN's
-torch modules live in :mod:`predictor.nn`, the landmark correction in :mod:`predictor.landmarks`.)
-
-``est = Model(**explicit_hyper_parameters, random_state=0)``; ``est.fit(archs, y)`` returns ``est``;
-``est.predict(archs)`` returns float64[n]; learned state ends in ``_``.  ``archs`` is anything
-:func:`supernet.resolve.to_indices` reads (official indices, arch strings, op tuples, :class:`Arch`).
-``y`` is an accuracy in percent (weight-sharing accuracy in the usual use).
-
-* :class:`GCNPredictor`: graph convolutions (:class:`DirGCNConv`, PyG style, both edge directions with
-  their own weights) over the node-as-op graph (or :class:`RelDirConv` over the edge-as-op graph), graph
-  pooling, an MLP head; standardised target; MSE and/or pairwise ranking loss; early stopping on a
-  held-out slice; an ensemble whose spread is :meth:`GCNPredictor.predict_std`.
-* Baselines: :class:`RidgePredictor` (one-hot ops), :class:`GBRPredictor` (scikit-learn gradient
-  boosting), :class:`MLPPredictor` (scikit-learn MLP).
-
-Landmarks: every model's ``fit`` takes an optional ``landmarks=(archs, true_acc)``: a few architectures
-whose TRUE (stand-alone) accuracy is known.  Without it nothing but ``y`` is used.  With it, after the
-model is fitted to ``y``, a small ridge model maps the model's prediction plus cost/op-count features to
-the true accuracy on the landmarks (see :class:`LandmarkCorrection`); ``predict`` then returns
-corrected, true-accuracy-scale values and ``predict_uncorrected`` the plain fit.
+Graph convolutions (:class:`~predictor.nn.DirGCNConv`, PyG style, both edge directions with their own
+weights) over the node-as-op graph (or :class:`~predictor.nn.RelDirConv` over the edge-as-op graph),
+graph pooling, an MLP head; standardised target; MSE and/or pairwise ranking loss; early stopping on a
+held-out slice; an ensemble whose spread and held-out error are :meth:`GCNPredictor.predict_std`.
+The torch modules live in :mod:`predictor.nn`.
 """
 
 from __future__ import annotations
@@ -27,226 +12,25 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import time
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.ensemble import GradientBoostingRegressor
-from sklearn.linear_model import Ridge
-from sklearn.neural_network import MLPRegressor
+from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
 from supernet.resolve import to_indices
 from supernet.space import NUM_ARCHS
 
-from . import graphs as G
-from .landmarks import LandmarkCorrection
-from .nn import GCNNet, dense_mean
+from .. import graphs as G
+from ..nn import GCNNet, dense_mean
+from .base import BasePredictor
 
-__all__ = [
-    "BasePredictor",
-    "GCNPredictor",
-    "RidgePredictor",
-    "GBRPredictor",
-    "MLPPredictor",
-    "MODELS",
-    "make_model",
-]
+__all__ = ["GCNPredictor"]
 
 log = logging.getLogger(__name__)
 
 
-# ============================================================================ contract
-def _check_xy(archs, y) -> tuple[np.ndarray, np.ndarray]:
-    idx = to_indices(archs)
-    yy = np.asarray(y, dtype=np.float64).ravel()
-    if yy.shape != idx.shape:
-        raise ValueError(f"archs and y must have the same length, got {idx.size} and {yy.size}")
-    if idx.size < 2:
-        raise ValueError(f"need at least 2 architectures to fit, got {idx.size}")
-    if not np.isfinite(yy).all():
-        raise ValueError("y contains NaN or inf; drop the unmeasured architectures first")
-    return idx, yy
-
-
-class BasePredictor(RegressorMixin, BaseEstimator):
-    """Shared fit/predict plumbing: index conversion, target checks, landmark correction.
-
-    Subclasses implement ``_fit(idx, y)`` and ``_predict(idx) -> float64[n]`` (accuracy units).
-    """
-
-    # hyper-parameters of the landmark step (subclasses list them in __init__)
-    landmark_features: tuple[str, ...]
-    landmark_alpha: float | None
-
-    def fit(self, archs, y, landmarks: tuple[Sequence, Sequence[float]] | None = None) -> "BasePredictor":
-        """Fit on ``archs`` with targets ``y`` (percent).
-
-        ``landmarks=(archs, true_acc)`` is OPTIONAL: architectures with known TRUE accuracy that
-        correct the fitted model (:meth:`fit_landmarks`).  Nothing but ``y`` is used without it.
-        """
-        idx, yy = _check_xy(archs, y)
-        t0 = time.perf_counter()
-        self._fit(idx, yy)
-        self.n_train_ = int(idx.size)
-        self.landmarks_ = None
-        self.n_landmarks_ = 0
-        self.fit_seconds_ = time.perf_counter() - t0
-        if landmarks is not None:
-            self.fit_landmarks(*landmarks)
-        return self
-
-    def fit_landmarks(self, archs, true_acc) -> "BasePredictor":
-        """(Re)fit only the landmark correction of a fitted model: ``true_acc`` in percent, >= 2 archs.
-
-        ``predict`` then returns true-accuracy-scale values; ``predict_uncorrected`` the plain fit.
-        """
-        self._check_fitted()
-        l_idx, l_acc = _check_xy(archs, true_acc)
-        t0 = time.perf_counter()
-        pred = self._predict(np.arange(NUM_ARCHS))
-        self.landmarks_ = LandmarkCorrection(self.landmark_features, self.landmark_alpha).fit(pred, l_idx, l_acc)
-        self.n_landmarks_ = int(l_idx.size)
-        self.landmark_indices_ = l_idx
-        self.fit_seconds_ = getattr(self, "fit_seconds_", 0.0) + time.perf_counter() - t0
-        return self
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "n_train_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(archs, y) first")
-
-    def predict_uncorrected(self, archs) -> np.ndarray:
-        """Prediction of the model fitted to ``y`` alone (no landmark correction), float64[n]."""
-        self._check_fitted()
-        return self._predict(to_indices(archs))
-
-    def predict(self, archs) -> np.ndarray:
-        """Predicted accuracy (percent), float64[n]; landmark-corrected when fitted with landmarks."""
-        self._check_fitted()
-        idx = to_indices(archs)
-        p = self._predict(idx)
-        if self.landmarks_ is not None:
-            p = self.landmarks_.transform(p, idx)
-        return p
-
-    def predict_space(self) -> np.ndarray:
-        """Prediction for all 15,625 architectures in official index order, float64[15625]."""
-        return self.predict(np.arange(NUM_ARCHS))
-
-
-def _flat_features(idx: np.ndarray, features: Sequence[str]) -> np.ndarray:
-    return np.concatenate([G.onehot_ops(idx), G.graph_features(idx, features)], axis=1)
-
-
-# ============================================================================ baselines
-class RidgePredictor(BasePredictor):
-    """Ridge regression on the one-hot ops of the 6 edges (30 columns) plus optional graph features."""
-
-    def __init__(
-        self,
-        alpha: float = 1.0,
-        features: tuple[str, ...] = (),
-        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
-        landmark_alpha: float | None = None,
-        random_state: int | None = None,
-    ) -> None:
-        self.alpha = alpha
-        self.features = features
-        self.landmark_features = landmark_features
-        self.landmark_alpha = landmark_alpha
-        self.random_state = random_state  # deterministic model; kept for the common contract
-
-    def _fit(self, idx: np.ndarray, y: np.ndarray) -> None:
-        X = _flat_features(idx, self.features)
-        self.x_mean_, self.x_std_ = X.mean(0), np.where(X.std(0) > 0, X.std(0), 1.0)
-        self.model_ = Ridge(alpha=self.alpha).fit((X - self.x_mean_) / self.x_std_, y)
-
-    def _predict(self, idx: np.ndarray) -> np.ndarray:
-        X = _flat_features(idx, self.features)
-        return self.model_.predict((X - self.x_mean_) / self.x_std_)
-
-
-class GBRPredictor(BasePredictor):
-    """scikit-learn gradient-boosted trees on the one-hot ops plus optional graph features."""
-
-    def __init__(
-        self,
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
-        max_depth: int = 3,
-        subsample: float = 0.8,
-        features: tuple[str, ...] = (),
-        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
-        landmark_alpha: float | None = None,
-        random_state: int | None = 0,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.subsample = subsample
-        self.features = features
-        self.landmark_features = landmark_features
-        self.landmark_alpha = landmark_alpha
-        self.random_state = random_state
-
-    def _fit(self, idx: np.ndarray, y: np.ndarray) -> None:
-        self.model_ = GradientBoostingRegressor(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            max_depth=self.max_depth,
-            subsample=self.subsample,
-            random_state=self.random_state,
-        ).fit(_flat_features(idx, self.features), y)
-
-    def _predict(self, idx: np.ndarray) -> np.ndarray:
-        return self.model_.predict(_flat_features(idx, self.features))
-
-
-class MLPPredictor(BasePredictor):
-    """scikit-learn MLP on the one-hot ops (+ graph features), standardised target, early stopping."""
-
-    def __init__(
-        self,
-        hidden: tuple[int, ...] = (64, 64),
-        alpha: float = 1e-3,
-        learning_rate_init: float = 1e-3,
-        max_iter: int = 500,
-        features: tuple[str, ...] = (),
-        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
-        landmark_alpha: float | None = None,
-        random_state: int | None = 0,
-    ) -> None:
-        self.hidden = hidden
-        self.alpha = alpha
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.features = features
-        self.landmark_features = landmark_features
-        self.landmark_alpha = landmark_alpha
-        self.random_state = random_state
-
-    def _fit(self, idx: np.ndarray, y: np.ndarray) -> None:
-        X = _flat_features(idx, self.features)
-        self.x_mean_, self.x_std_ = X.mean(0), np.where(X.std(0) > 0, X.std(0), 1.0)
-        self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
-        self.model_ = MLPRegressor(
-            hidden_layer_sizes=tuple(self.hidden),
-            alpha=self.alpha,
-            learning_rate_init=self.learning_rate_init,
-            max_iter=self.max_iter,
-            early_stopping=idx.size >= 20,
-            n_iter_no_change=20,
-            random_state=self.random_state,
-        ).fit((X - self.x_mean_) / self.x_std_, (y - self.y_mean_) / self.y_std_)
-
-    def _predict(self, idx: np.ndarray) -> np.ndarray:
-        X = (_flat_features(idx, self.features) - self.x_mean_) / self.x_std_
-        return self.y_mean_ + self.y_std_ * self.model_.predict(X)
-
-
-# ============================================================================ GCN
 def _pairwise_rank_loss(s: Tensor, y: Tensor) -> Tensor:
     """Mean logistic loss ``log(1 + exp(-(s_i - s_j)))`` over pairs with ``y_i > y_j``."""
     ds = s.unsqueeze(1) - s.unsqueeze(0)
@@ -293,8 +77,6 @@ class GCNPredictor(BasePredictor):
         prune: bool = True,
         encoding: Literal["node", "edge"] = "node",
         backend: Literal["dense", "pyg"] = "dense",
-        landmark_features: tuple[str, ...] = ("live_counts", "skip_io"),
-        landmark_alpha: float | None = None,
         device: str = "cpu",
         num_threads: int | None = 1,
         random_state: int | None = 0,
@@ -318,8 +100,6 @@ class GCNPredictor(BasePredictor):
         self.prune = prune
         self.encoding = encoding
         self.backend = backend
-        self.landmark_features = landmark_features
-        self.landmark_alpha = landmark_alpha
         self.device = device
         self.num_threads = num_threads
         self.random_state = random_state
@@ -513,28 +293,9 @@ class GCNPredictor(BasePredictor):
         ``sqrt(ensemble spread^2 + heldout_rmse_^2)``, where ``heldout_rmse_`` is the members' error on
         the slices they never trained on (0 below 20 training samples).  The spread alone covered 5% of
         held-out weight-sharing scores at +-1 std (benchmarks/results/signal_fusion.md); with the
-        held-out term the interval is meant to cover about 68%.  With landmarks, scaled by the
-        correction's slope.
+        held-out term the interval is meant to cover about 68%.
+        :class:`~predictor.models.LandmarkCorrection` carries it through its correction.
         """
-        self._check_fitted()
-        idx = to_indices(archs)
-        members = self._predict_members(idx)
-        sd = np.sqrt(members.std(0) ** 2 + getattr(self, "heldout_rmse_", 0.0) ** 2)
-        if self.landmarks_ is not None:
-            sd = sd * np.abs(self.landmarks_.slope(members.mean(0), idx))
-        return sd
-
-
-MODELS: dict[str, type[BasePredictor]] = {
-    "gcn": GCNPredictor,
-    "ridge": RidgePredictor,
-    "gbr": GBRPredictor,
-    "mlp": MLPPredictor,
-}
-
-
-def make_model(name: str, random_state: int | None = 0, **params) -> BasePredictor:
-    """The estimator called ``name`` (gcn, ridge, gbr, mlp) with its defaults overridden by ``params``."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    return MODELS[name](random_state=random_state, **params)
+        check_is_fitted(self)
+        members = self._predict_members(to_indices(archs))
+        return np.sqrt(members.std(0) ** 2 + getattr(self, "heldout_rmse_", 0.0) ** 2)
