@@ -7,6 +7,7 @@ import importlib
 from typing import Callable
 
 from .output import add_json as _add_json
+from .standalone_commands import add_standalone_parsers
 
 
 def _handler(module: str, name: str) -> Callable[[argparse.Namespace], int]:
@@ -361,4 +362,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler=_handler("supernet_commands", "_cmd_supernet_eval"))
 
+    add_standalone_parsers(sub, d_sub)  # train-arch, landmarks propose, data synthetic
     return parser
