@@ -125,8 +125,8 @@ def test_resume_refuses_another_config_and_a_fresh_run_refuses_a_used_dir(folder
         train_standalone(_cfg(folder, epochs=1), tmp_path / "r", progress=False)
     with pytest.raises(CheckpointError, match="epochs"):
         train_standalone(_cfg(folder, epochs=2), tmp_path / "r", resume=True, progress=False)
-    s = train_standalone(_cfg(folder, epochs=1, threads=2), tmp_path / "r", resume=True, progress=False)
-    assert s["finished"]  # threads may change on resume
+    s = train_standalone(_cfg(folder, epochs=1, checkpoint_every_steps=4), tmp_path / "r", resume=True, progress=False)
+    assert s["finished"] and s["global_step"] == 240 // 32 + 1  # checkpointing options may change on resume
 
 
 def test_append_result_replaces_the_same_architecture(folder: Path, tmp_path: Path) -> None:
@@ -166,3 +166,35 @@ def test_one_class_folder_and_unreadable_image_are_refused(tmp_path: Path) -> No
     with pytest.raises(CorruptDataError, match="broken.png"):
         train_standalone(standalone_config(ARCH, data={"source": "folder", "root": str(bad)}, C=4, N=1, epochs=1),
                          tmp_path / "r2", progress=False)
+
+
+_DDP_WORKER = """
+import sys
+from pathlib import Path
+import torch.distributed as dist
+from supernet.training import standalone_config, train_standalone
+cfg = standalone_config(sys.argv[1], "nb201-12", data={"source": "folder", "root": sys.argv[2]}, C=4, N=1,
+                        epochs=2, batch_size=32, threads=1, device="cpu")
+s = train_standalone(cfg, sys.argv[3], progress=False)
+assert s["world_size"] == 2, s
+Path(sys.argv[3], f"rank{dist.get_rank()}.txt").write_text(f"{s['weights_sha256']} {s['true_acc']}")
+dist.barrier()
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+def test_data_parallel_two_cpu_processes(folder: Path, tmp_path: Path) -> None:
+    """torchrun with 2 gloo processes: both ranks end with the same weights and the same accuracy."""
+    script = tmp_path / "worker.py"
+    script.write_text(_DDP_WORKER)
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script), ARCH,
+           str(folder), str(tmp_path / "run")]
+    r = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    ranks = [(tmp_path / "run" / f"rank{i}.txt").read_text() for i in (0, 1)]
+    assert ranks[0] == ranks[1]
+    ck = load_checkpoint(tmp_path / "run")
+    assert ck["finished"] and ck["world_size"] == 2 and ck["global_step"] == 2 * (240 // 32 + 1)
+    assert pd.read_csv(tmp_path / "run" / "result.csv")["true_acc"].iloc[0] == pytest.approx(float(ranks[0].split()[1]))
