@@ -145,7 +145,7 @@ def run_landmark_loop(
                                "table": str(final), "landmark_table": str(lm_path),
                                "trained_now": int(sum(r["trained_now"] for r in records))}
     df = pd.DataFrame(records)
-    if len(df) >= 3:
+    if len(df) >= 3 and df["true_acc"].nunique() > 1:  # tau is undefined when every landmark scores the same
         summary["tau_trained_vs_pred"] = float(kendall_tau(df["pred_acc"].to_numpy(), df["true_acc"].to_numpy()))
         if true_acc is not None:
             summary["tau_trained_vs_benchmark"] = float(kendall_tau(df["true_acc"].to_numpy(),

@@ -100,10 +100,10 @@ def _cmd_data_synthetic(args: argparse.Namespace) -> int:
 
     if args.classes < 2:
         raise UserError(f"--classes must be at least 2, got {args.classes}")
-    sets = {"train": synthetic_images(args.train, num_classes=args.classes, image_size=args.size, seed=args.seed)}
+    kw = {"num_classes": args.classes, "image_size": args.size, "noise": args.noise}
+    sets = {"train": synthetic_images(args.train, seed=args.seed, **kw)}
     if args.valid:
-        sets["valid"] = synthetic_images(args.valid, num_classes=args.classes, image_size=args.size,
-                                         seed=args.seed + 1)
+        sets["valid"] = synthetic_images(args.valid, seed=args.seed + 1, **kw)
     try:
         n = write_image_folder(sets, args.out)
     except FileExistsError as e:
@@ -189,6 +189,8 @@ def add_standalone_parsers(sub: argparse._SubParsersAction, data_sub: argparse._
     p.add_argument("--valid", type=int, default=200, help="validation images (default 200; 0 = none)")
     p.add_argument("--classes", type=int, default=4, help="classes (default 4)")
     p.add_argument("--size", type=int, default=32, help="image height=width (default 32)")
+    p.add_argument("--noise", type=float, default=40.0,
+                   help="pixel noise (0..255 units, default 40); higher makes the classes harder to tell apart")
     p.add_argument("--seed", type=int, default=0)
     add_json(p)
     p.set_defaults(handler=_cmd_data_synthetic)
