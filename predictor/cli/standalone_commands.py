@@ -90,7 +90,7 @@ def _cmd_landmarks_propose(args: argparse.Namespace) -> int:
              + (f" ({len(exclude)} architectures excluded with their isomorphism classes)" if len(exclude) else "")]
     lines += [f"  #{int(r['index']):<6} rank {int(r['pred_rank']):>5}  {args.score} {r['pred_acc']:7.3f}  "
               f"{r['role']:<7} {r['arch_str']}" for _, r in prop.iterrows()]
-    lines.append(f"train each: nasgcn train-arch ARCH --out runs/lm/INDEX --landmarks-out LM.csv")
+    lines.append("train each: nasgcn train-arch INDEX --out runs/lm/INDEX --data IMAGES --landmarks-out LM.csv")
     emit(args, payload, "\n".join(lines))
     return 0
 
