@@ -159,7 +159,7 @@ def main() -> None:
         f"{fidelity['seconds_total'] / 60:.1f} min in all.", "",
         "| index | arch_str | short-run acc | NB201 truth | seconds |", "|---:|---|---:|---:|---:|",
     ]
-    md += [f"| {r['index']} | `{r['arch_str']}` | {r['true_acc']:.2f} | {r['nb201_true_acc']:.2f} | {r['seconds']:.0f} |"
+    md += [f"| {r['index']} | `{r['arch_str'].replace('|', chr(92) + '|')}` | {r['true_acc']:.2f} | {r['nb201_true_acc']:.2f} | {r['seconds']:.0f} |"
            for r in per_arch]
     md += ["", f"**Lookup table** ({args.model} on `{Path(args.ws).name}`, {len(ws)} scores), all 15,625 vs truth:", "",
            "| landmarks | n | " + " | ".join(KEYS) + " |", "|---|---:|" + "---:|" * len(KEYS)]
