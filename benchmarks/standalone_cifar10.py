@@ -70,7 +70,7 @@ def train_all(args: argparse.Namespace, archs: np.ndarray, out_csv: Path) -> pd.
             valid_limit=args.valid_limit, seed=args.seed, threads=args.threads, device=args.device,
         )
         t0 = time.perf_counter()
-        s = train_standalone(cfg, Path(args.runs).expanduser() / str(int(idx)), resume=True,
+        s = train_standalone(cfg, Path(args.runs).expanduser() / str(int(idx)), resume="auto",
                              progress=not args.no_progress)
         print(f"[{i + 1}/{len(archs)}] #{idx} {s['true_acc']:.2f}% on {s['split']} "
               f"({s['seconds']:.0f} s training+scoring, {time.perf_counter() - t0:.0f} s this call)", flush=True)

@@ -123,7 +123,7 @@ def run_landmark_loop(
             kw = lp._overrides()
             kw["device"], kw["threads"] = device, lp.threads or threads
             cfg = standalone_config(idx, lp.preset, data=data, **kw)
-            s = train_standalone(cfg, loop / str(idx), resume=True, progress=progress)
+            s = train_standalone(cfg, loop / str(idx), resume="auto", progress=progress)
             append_result(s["result"], lm_path)
             trained[idx] = s
             rec = {"round": rnd, "index": idx, "arch_str": p["arch_str"], "role": p["role"],

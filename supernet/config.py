@@ -49,7 +49,7 @@ class DataConfig(Section):
 
     SECTION = "data"
 
-    source: str = setting("cifar10", choices=("cifar10", "synthetic", "auto"))
+    source: str = setting("cifar10", choices=("cifar10", "folder", "synthetic", "auto"))
     root: str | None = None
     cache_dir: str | None = None
     split: str = setting("nb201", choices=("nb201", "stratified"))

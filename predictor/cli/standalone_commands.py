@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .output import UserError, add_json, emit
+from .supernet_commands import _resume_mode
 
 __all__ = ["add_standalone_parsers"]
 
@@ -48,7 +49,7 @@ def _cmd_train_arch(args: argparse.Namespace) -> int:
         threads=args.threads, device=args.device, checkpoint_every_steps=args.checkpoint_every_steps,
     )
     try:
-        s = train_standalone(cfg, args.out, resume=args.resume, progress=not args.no_progress,
+        s = train_standalone(cfg, args.out, resume=_resume_mode(args), progress=not args.no_progress,
                              max_steps=args.max_steps)
     except StopRequested:
         raise UserError(f"stopped; the checkpoint in {args.out} keeps every finished step: rerun with --resume")
@@ -118,6 +119,8 @@ def add_standalone_parsers(sub: argparse._SubParsersAction, data_sub: argparse._
     """Register ``train-arch``, ``landmarks propose`` (on ``sub``) and ``data synthetic`` (on ``data_sub``)."""
     from supernet.training import PRESETS
 
+    from .parser import _add_resume  # here, not at the top: the parser module imports this one
+
     p = sub.add_parser(
         "train-arch",
         help="train one architecture's stand-alone network (NB201 schedule) and write its accuracy row",
@@ -152,7 +155,7 @@ def add_standalone_parsers(sub: argparse._SubParsersAction, data_sub: argparse._
     p.add_argument("--threads", type=int, default=None, help="torch threads")
     p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1 (default auto)")
     p.add_argument("--checkpoint-every-steps", type=int, default=None, help="also checkpoint every N steps")
-    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    _add_resume(p)
     p.add_argument("--max-steps", type=int, default=None, help="stop (with a checkpoint) after this many steps")
     p.add_argument("--landmarks-out", default=None,
                    help="append the result row to this landmark table (created if missing; same arch replaced)")

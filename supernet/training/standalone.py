@@ -3,8 +3,8 @@ trained from scratch and scored once on a held-out split, so a user's own images
 
 The trainer plugs into the loop skeleton (:mod:`.loop`) like the supernet trainers: a checkpoint at the end
 of every epoch (and every ``checkpoint_every_steps``) and on SIGINT/SIGTERM, exact resume (``resume=True``
-continues a killed run and, on CPU, reproduces the uninterrupted run's weights bit for bit), a progress bar,
-data-parallel training under ``torchrun`` and CUDA when present.
+or ``"auto"`` continues a killed run and, on CPU, reproduces the uninterrupted run's weights bit for bit),
+a progress bar, data-parallel training under ``torchrun`` and CUDA when present.
 
 A run directory holds ``config.json``, ``checkpoint.pt``, ``train_log.csv`` (one row per epoch) and, once
 finished, ``result.csv`` with one row ``index, arch_str, true_acc, split, epochs, seconds`` (accuracy in
@@ -37,7 +37,7 @@ from .checkpoint import CHECKPOINT, rng_state, save_atomic, set_rng_state, state
 from .control import cosine_lr
 from .device import DistInfo, allreduce_grads, average_buffers, init_distributed, rank_device, resolve_device
 from .inputs import load_folder, load_images, resolve_source
-from .loop import LoopState, open_checkpoint, resume_state, run_loop
+from .loop import LoopState, Resume, open_checkpoint, resume_state, run_loop
 from .standalone_config import RESUMABLE, StandaloneConfig
 
 __all__ = ["train_standalone", "evaluate_net", "append_result", "read_result", "RESULT", "RESULT_COLUMNS",
@@ -108,15 +108,16 @@ def train_standalone(
     cfg: StandaloneConfig,
     out_dir: str | Path,
     *,
-    resume: bool = False,
+    resume: Resume = False,
     progress: bool = True,
     data: tuple[ImageSet, ImageSet] | None = None,
     max_steps: int | None = None,
 ) -> dict[str, Any]:
     """Train (or continue) the stand-alone network of ``cfg.arch`` into ``out_dir``; returns a summary dict.
 
-    ``resume=False`` refuses a directory that already holds a checkpoint; ``resume=True`` continues it (a
-    finished run returns its result without training).  ``data``: (train, eval) image sets instead of the
+    ``resume=False`` refuses a directory that already holds a checkpoint; ``resume=True`` continues it (an
+    error when there is none), ``resume="auto"`` continues it or starts; a finished run returns its result
+    without training.  ``data``: (train, eval) image sets instead of the
     config's.  ``max_steps`` stops (with a checkpoint) after that many steps in this call.  The summary has
     the loop's keys plus ``true_acc`` (None until finished), ``split``, ``result`` and ``weights_sha256``.
     """
@@ -133,7 +134,7 @@ def train_standalone(
     ck_path = out / CHECKPOINT
     defaults = StandaloneConfig(arch=cfg.arch).to_dict()
     ck = open_checkpoint(ck_path, resume, kind="stand-alone training", config=cfg.to_dict(), defaults=defaults,
-                         resumable=RESUMABLE, fmt=FORMAT)
+                         resumable=RESUMABLE, fmt=FORMAT, log_path=out / TRAIN_LOG)
     if ck is not None and ck.get("finished") and (out / RESULT).is_file():
         row = read_result(out / RESULT).iloc[0]
         return {"out": str(out), "epochs_done": ck["epoch"], "epochs": cfg.epochs, "finished": True,

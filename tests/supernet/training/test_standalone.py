@@ -81,7 +81,7 @@ import sys
 from supernet.training import standalone_config, train_standalone
 cfg = standalone_config(sys.argv[1], "nb201-12", data={"source": "folder", "root": sys.argv[2]}, C=4, N=1,
                         epochs=6, batch_size=16, threads=1, device="cpu", checkpoint_every_steps=1)
-train_standalone(cfg, sys.argv[3], resume=True, progress=False)
+train_standalone(cfg, sys.argv[3], resume="auto", progress=False)
 """
 
 
