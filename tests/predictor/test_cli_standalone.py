@@ -63,3 +63,10 @@ def test_one_class_folder_exits_2(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert main(["train-arch", ARCH, "--out", str(tmp_path / "r"), "--data", str(root), *TINY]) == 2
     assert "at least 2 class" in capsys.readouterr().err
+
+
+def test_the_parser_offers_exactly_the_presets() -> None:
+    from predictor.cli.parser import PRESET_NAMES
+    from supernet.training import PRESETS
+
+    assert set(PRESET_NAMES) == set(PRESETS)
