@@ -18,7 +18,10 @@ Config: one TOML file with the supernet sections (``[data] [model] [train] [samp
   ``seed`` (:class:`supernet.proxies.ProxyConfig`); the table stage fuses them with the scores;
 * ``[hardware]``: ``table`` (``"auto"``: the data root's latency table when present; a path; ``"none"``);
 * ``[search]``: ``top`` and ``sets``, a table of named constraint lists, e.g.
-  ``sets = { unconstrained = [], small = ["params_m<=0.5"], pi4 = ["hwnb_c10_raspi4_latency_ms<=15"] }``.
+  ``sets = { unconstrained = [], small = ["params_m<=0.5"], pi4 = ["hwnb_c10_raspi4_latency_ms<=15"] }``;
+* ``[loop]`` (optional, off unless ``k`` > 0): propose ``k`` landmarks from the table, train each stand-alone
+  on the supernet's images (``preset``, ``epochs``, ... :class:`predictor.loop.LoopSection`), refit the table
+  with them and search again, ``rounds`` times (``RUN/loop/``, ``table_loop.csv.gz``, ``search_loop.json``).
 """
 
 from __future__ import annotations
@@ -42,19 +45,21 @@ from supernet.paths import data_path
 from supernet.proxies import ProxyConfig, compute_proxies, load_proxy_images
 from supernet.schema import Section, build_section, setting, show
 from supernet.space import degenerate_mask
+from supernet.tables import read_arch_table
 from supernet.training import resolve_source, train_supernet
 
 from .metrics import evaluate_ranking
 from .report import write_report
 from .search import SearchError, UnknownColumnError, check_feasible, parse_constraints, result_columns, to_records, top_k
 from .table import LookupTable, fit_table, read_ws
+from .loop import LoopSection, run_landmark_loop
 from .truth import load_truth, truth_accuracy
 
 __all__ = ["RunConfig", "load_run_config", "run_pipeline", "STAGES"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("supernet", "ws", "proxies", "table", "search", "evaluate", "report")
+STAGES = ("supernet", "ws", "proxies", "table", "search", "evaluate", "loop", "report")
 
 
 @dataclass(frozen=True)
@@ -120,16 +125,17 @@ class RunConfig:
     proxies: ProxiesSection = field(default_factory=ProxiesSection)
     hardware: HardwareSection = field(default_factory=HardwareSection)
     search: SearchSection = field(default_factory=SearchSection)
+    loop: LoopSection = field(default_factory=LoopSection)
 
     def to_dict(self) -> dict[str, Any]:
         d = self.supernet.to_dict()
-        for sec in ("run", "predictor", "proxies", "hardware", "search"):
+        for sec in ("run", "predictor", "proxies", "hardware", "search", "loop"):
             d[sec] = json.loads(json.dumps(dataclasses.asdict(getattr(self, sec))))
         return d
 
 
 _SECTION_CLASSES = {"run": RunSection, "predictor": PredictorSection, "proxies": ProxiesSection,
-                    "hardware": HardwareSection, "search": SearchSection}
+                    "hardware": HardwareSection, "search": SearchSection, "loop": LoopSection}
 
 
 def load_run_config(path: str | Path) -> RunConfig:
@@ -141,7 +147,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     kw = {name: build_section(cls, d.pop(name, {}), str(p)) for name, cls in _SECTION_CLASSES.items()}
     if d:
         raise ValueError(f"{p}: unknown section(s) {sorted(d)}; known: data, model, train, sampling, landmarks, eval, "
-                         f"run, predictor, proxies, hardware, search")
+                         f"run, predictor, proxies, hardware, search, loop")
     return RunConfig(supernet=supernet, **kw)
 
 
@@ -277,9 +283,12 @@ def run_pipeline(
     k_tab = _key(file_digest(ws_path, n=16), dataclasses.asdict(p), hw and file_digest(hw, n=16),
                  lm and file_digest(lm, n=16), prox_path and file_digest(prox_path, n=16))
 
+    def fit(landmarks: Any) -> LookupTable:
+        return fit_table(ws_path, model=p.model, seed=p.seed, hardware=hw, landmarks=landmarks,
+                         proxies=[prox_path] if prox_path else None)
+
     def do_table() -> dict[str, Any]:
-        t = fit_table(ws_path, model=p.model, seed=p.seed, hardware=hw, landmarks=lm,
-                      proxies=[prox_path] if prox_path else None)
+        t = fit(lm)
         t.save(table_path)
         return {"model": p.model, "hardware": str(hw) if hw else None, "landmarks": str(lm) if lm else None,
                 "fit_seconds": t.meta.get("fit_seconds")}
@@ -314,7 +323,37 @@ def run_pipeline(
         if eval_path.exists():
             eval_path.unlink()
 
-    # 7. report (cheap: always rewritten)
+    # 7. the landmark loop: propose, train stand-alone, refit, search again (each network resumes on its own)
+    lp = cfg.loop
+    if lp.k > 0:
+        k_loop = _key(file_digest(table_path, n=16), dataclasses.asdict(lp), sn_dict["data"], k_tab,
+                      truth and file_digest(truth, n=16), dataclasses.asdict(cfg.search))
+
+        def refit(trained: pd.DataFrame) -> LookupTable:
+            given = read_arch_table(lm, ["true_acc"])[["index", "true_acc"]] if lm else None
+            both = trained[["index", "true_acc"]] if given is None else pd.concat(
+                [given[~given["index"].isin(trained["index"])], trained[["index", "true_acc"]]], ignore_index=True)
+            return fit(both)
+
+        def do_loop() -> dict[str, Any]:
+            true = np.asarray(truth_accuracy(load_truth(truth), r.dataset), float) if truth else None
+            summary = run_landmark_loop(run, lp, sn.data, table_path, refit, device=sn.train.device,
+                                        threads=sn.train.threads, progress=progress, true_acc=true)
+            t_loop = LookupTable.load(run / "table_loop.csv.gz")
+            s_loop = search_table(t_loop.df, cfg.search, hardware=hw is not None)
+            write_text_atomic(run / "search_loop.json", to_json(s_loop, indent=2))
+            if truth is not None:
+                ev = evaluate_run(t_loop.df, read_ws(ws_path), s_loop, truth, r.dataset, cfg.search)
+                summary["evaluation"] = ev
+                write_json_atomic(run / "loop.json", summary, indent=2)
+            return {"landmarks": len(summary["landmarks"]), "trained_now": summary["trained_now"]}
+
+        stage("loop", k_loop, [run / "loop.json", run / "table_loop.csv.gz", run / "search_loop.json"], do_loop)
+    else:
+        status["loop"] = "off"
+
+    # 8. report (cheap: always rewritten)
+    from .report import write_report
 
     note("report", "running")
     write_report(run)

@@ -160,7 +160,8 @@ def write_report(run: str | os.PathLike[str]) -> Path:
     """Write ``RUN/report.md`` and its PNG plots from the files of a ``nasgcn run`` directory.
 
     Uses whatever stages have finished: the training log, ``ws.csv``, ``table.csv.gz``, ``search.json``,
-    ``evaluation.json`` (only with a truth table) and ``stages.json`` timings.
+    ``evaluation.json`` (only with a truth table), ``loop.json`` / ``search_loop.json`` (the landmark loop)
+    and ``stages.json`` timings.
     """
 
     run = Path(run)
@@ -221,6 +222,10 @@ def write_report(run: str | os.PathLike[str]) -> Path:
             lines += ["| " + " | ".join(_fmt(c) for c in cols) + " |", "|" + "---|" * len(cols)]
             lines += ["| " + " | ".join(_fmt(r[c], 4) for c in cols) + " |" for r in s["top"]]
             lines.append("")
+    if (run / "loop.json").exists():
+        lines += _loop_lines(json.loads((run / "loop.json").read_text()), ev,
+                             json.loads((run / "search_loop.json").read_text()) if (run / "search_loop.json").exists()
+                             else {})
     plots = []
     if (run / "supernet" / "train_log.csv").exists():
         plots.append(("training curve", plot_training_curve(run / "supernet" / "train_log.csv", run / "training_curve.png")))
@@ -245,3 +250,45 @@ def write_report(run: str | os.PathLike[str]) -> Path:
     if plots:
         lines += ["## Plots", ""] + [f"![{t}]({p.name})" for t, p in plots] + [""]
     return write_text_atomic(run / "report.md", "\n".join(lines))
+
+
+def _loop_lines(loop: dict, ev: dict | None, search_loop: dict) -> list[str]:
+    """Markdown of the landmark loop: every trained landmark (its accuracy, the table's prediction when it
+    was proposed, the benchmark's where known), then the refitted table's ranking and picks."""
+    rows = loop.get("landmarks", [])
+    bench = any("benchmark_acc" in r for r in rows)
+    lines = ["## Landmarks trained by the loop", "",
+             f"{len(rows)} architectures trained stand-alone ({loop.get('preset')}, {loop.get('rounds')} round(s) of "
+             f"{loop.get('k')}); the table was refitted with them as landmarks "
+             f"(`{Path(loop.get('landmark_table', '')).name}`).", "",
+             "| round | index | role | trained acc | split | epochs | table's prediction |"
+             + (" NB201 benchmark |" if bench else "") + " seconds |",
+             "|---:|---:|---|---:|---|---:|---:|" + ("---:|" if bench else "") + "---:|"]
+    for r in rows:
+        lines.append(f"| {r['round']} | {r['index']} | {r['role']} | {r['true_acc']:.2f} | {r['split']} | "
+                     f"{r['epochs']} | {r['pred_acc']:.2f} |" + (f" {r['benchmark_acc']:.2f} |" if bench else "")
+                     + f" {r['seconds']:.1f} |")
+    lines.append("")
+    facts = []
+    if "tau_trained_vs_pred" in loop:
+        facts.append(f"Kendall tau of trained accuracy vs the table's prediction: {loop['tau_trained_vs_pred']:.3f}")
+    if "tau_trained_vs_benchmark" in loop:
+        facts.append(f"vs the NB201 benchmark: {loop['tau_trained_vs_benchmark']:.3f}")
+    if facts:
+        lines += ["; ".join(facts) + ".", ""]
+    after = (loop.get("evaluation") or {}).get("table_all")
+    if after and ev:
+        before = ev["table_all"]
+        lines += [f"Lookup table (all 15,625) before / after the loop: tau {before['kendall_tau']:.3f} / "
+                  f"{after['kendall_tau']:.3f}, top-5% tau {before['top5pct_tau']:.3f} / {after['top5pct_tau']:.3f}, "
+                  f"true accuracy of the predicted best {before['pred_best_true']:.2f} / {after['pred_best_true']:.2f}.",
+                  ""]
+    for name, s in search_loop.items():
+        if s.get("top"):
+            t = s["top"][0]
+            pick = ((loop.get("evaluation") or {}).get("search") or {}).get(name, {})
+            lines.append(f"After the loop, **{name}**: #{t['index']} `{t['arch_str']}` (predicted "
+                         f"{t.get('pred_acc', float('nan')):.2f}"
+                         + (f", true {pick['pick_true_acc']:.2f}" if "pick_true_acc" in pick else "") + ")")
+    lines.append("")
+    return lines

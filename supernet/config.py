@@ -38,8 +38,10 @@ __all__ = [
 class DataConfig(Section):
     """Which images train and score the supernet.
 
-    ``source``: ``"cifar10"`` (from ``root``, default the data root), ``"synthetic"``, or ``"auto"``
-    (CIFAR-10 when it is found, else synthetic; the resolved choice is what runs record).
+    ``source``: ``"cifar10"`` (from ``root``, default the data root), ``"folder"`` (your own images:
+    ``root`` is an image folder ``train/<class>/<image>`` with optional ``valid/``; see
+    :func:`supernet.training.inputs.load_folder`), ``"synthetic"``, or ``"auto"`` (CIFAR-10 when it is
+    found, else synthetic; the resolved choice is what runs record).
     ``split``: ``"nb201"`` (NAS-Bench-201's 25k/25k train/valid halves) or ``"stratified"`` (seeded).
     ``train_limit`` / ``valid_limit``: use only the first k images of each half (after a seeded,
     class-stratified shuffle), for quick runs; ``None`` = all.
@@ -47,7 +49,7 @@ class DataConfig(Section):
 
     SECTION = "data"
 
-    source: str = setting("cifar10", choices=("cifar10", "synthetic", "auto"))
+    source: str = setting("cifar10", choices=("cifar10", "folder", "synthetic", "auto"))
     root: str | None = None
     cache_dir: str | None = None
     split: str = setting("nb201", choices=("nb201", "stratified"))
@@ -227,7 +229,7 @@ def load_config(path: str | Path) -> SupernetConfig:
 
 
 # sections of a full pipeline config that belong to later stages, ignored here
-_OTHER_STAGES = {"predictor", "search", "run", "report", "hardware"}
+_OTHER_STAGES = {"predictor", "search", "run", "report", "hardware", "proxies", "loop"}
 
 
 def config_hash(cfg: SupernetConfig, *sections: str) -> str:

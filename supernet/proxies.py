@@ -50,6 +50,7 @@ from .schema import Section, setting
 from .space import Arch, all_archs, degenerate_mask, iso_ids
 from .tables import Column, TableSchema, write_table
 from .training import load_images, resolve_source
+from .training.inputs import load_folder
 
 __all__ = [
     "PROXIES", "PROXY_COLUMNS", "PROXY_SCHEMA", "ProxyConfig", "proxy_batch", "score_proxies", "compute_proxies", "load_proxy_images",
@@ -184,8 +185,11 @@ def score_proxies(arch: Arch, x: torch.Tensor, y: torch.Tensor, cfg: ProxyConfig
 
 def load_proxy_images(source: str = "auto", root: str | None = None, *, progress: bool = True) -> tuple[ImageSet, str]:
     """(training images, resolved source name): the NB201 train half of CIFAR-10 (``"cifar10"``),
-    synthetic images (``"synthetic"``), or whichever is found (``"auto"``)."""
+    synthetic images (``"synthetic"``), an image folder (``"folder"``, ``root`` = the folder), or whichever
+    of CIFAR-10 and synthetic is found (``"auto"``)."""
     cfg = resolve_source(SupernetConfig().replace(data={"source": source, "root": root}))
+    if cfg.data.source == "folder":  # an image folder: its own class count (proxies need no classifier match)
+        return load_folder(cfg, progress=progress, check_classes=False)["train"], "folder"
     return load_images(cfg, progress=progress)["train"], cfg.data.source
 
 

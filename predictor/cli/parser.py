@@ -364,4 +364,90 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler=_handler("supernet_commands", "_cmd_supernet_eval"))
 
+    _add_standalone(sub, d_sub)  # train-arch, landmarks propose, data synthetic
     return parser
+
+
+PRESET_NAMES = ("nb201-200", "nb201-12")
+"""The keys of :data:`supernet.training.standalone_config.PRESETS`, spelled out so that building the parser
+does not import torch (a test checks they agree)."""
+
+
+def _add_standalone(sub: argparse._SubParsersAction, data_sub: argparse._SubParsersAction) -> None:
+    """Register ``train-arch``, ``landmarks propose`` (on ``sub``) and ``data synthetic`` (on ``data_sub``)."""
+    p = sub.add_parser(
+        "train-arch",
+        help="train one architecture's stand-alone network (NB201 schedule) and write its accuracy row",
+        description="Train the NAS-Bench-201 network (C=16, N=5 by default) of ARCH from scratch on CIFAR-10's "
+        "NB201 train half, synthetic images or your own image folder, and score it on the held-out split. "
+        "Writes OUT/config.json, checkpoint.pt (every epoch; Ctrl-C too), train_log.csv and result.csv "
+        "(index, arch_str, true_acc, split, epochs, seconds: a landmark table for `nasgcn fit --landmarks`). "
+        "Under torchrun --nproc_per_node=P it trains data-parallel.",
+    )
+    p.add_argument("arch", help="architecture: official arch string or index")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--preset", default="nb201-200", choices=PRESET_NAMES,
+                   help="schedule: nb201-200 (200 epochs) or nb201-12 (12 epochs); SGD nesterov, lr 0.1 cosine "
+                        "to 0, wd 5e-4, batch 256")
+    p.add_argument("--data", default="auto",
+                   help="auto (CIFAR-10 when found, else synthetic), cifar10, synthetic, or an image folder "
+                        "(train/<class>/<image>, optional valid/; without valid/ the train images are halved)")
+    p.add_argument("--data-root", default=None, help="CIFAR-10 data root (default $NASGCN_DATA or data/)")
+    p.add_argument("--data-seed", type=int, default=0, help="seed of data subsets and folder halves (default 0)")
+    p.add_argument("--cache-dir", default=None, help="where decoded images are cached")
+    p.add_argument("--image-size", type=int, default=None, help="image height=width of a folder (default 32)")
+    p.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
+    p.add_argument("--batch-size", type=int, default=None, help="override the preset's batch size")
+    p.add_argument("--lr", type=float, default=None, help="override the preset's initial learning rate")
+    p.add_argument("--train-limit", type=int, default=None, help="train on a stratified subset of this many images")
+    p.add_argument("--valid-limit", type=int, default=None, help="score on a stratified subset of this many images")
+    p.add_argument("--eval-split", default="valid", choices=["valid", "test", "train"],
+                   help="split scored after training (default valid: the held-out half)")
+    p.add_argument("--C", type=int, default=None, help="network width (default 16)")
+    p.add_argument("--N", type=int, default=None, help="cells per stage (default 5)")
+    p.add_argument("--seed", type=int, default=None, help="initialisation and batch-order seed (default 0)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1 (default auto)")
+    p.add_argument("--checkpoint-every-steps", type=int, default=None, help="also checkpoint every N steps")
+    _add_resume(p)
+    p.add_argument("--max-steps", type=int, default=None, help="stop (with a checkpoint) after this many steps")
+    p.add_argument("--landmarks-out", default=None,
+                   help="append the result row to this landmark table (created if missing; same arch replaced)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler=_handler("standalone_commands", "_cmd_train_arch"))
+
+    p_lm = sub.add_parser("landmarks", help="landmark architectures: propose which ones to train next")
+    lm_sub = p_lm.add_subparsers(dest="landmarks_command", metavar="SUBCOMMAND")
+    lm_sub.required = True
+    p = lm_sub.add_parser(
+        "propose",
+        help="choose K architectures of a lookup table to train stand-alone",
+        description="Half among the predicted top with the largest pred_std (top by pred_acc without one), half "
+        "spread over the predicted ranking (one seeded draw per quantile stratum); one architecture per "
+        "isomorphism class, never a degenerate cell, never one already in an --exclude table.",
+    )
+    p.add_argument("--table", required=True, help="lookup table CSV(.gz) (index/arch_str, pred_acc[, pred_std])")
+    p.add_argument("-k", "--k", type=int, required=True, help="how many architectures")
+    p.add_argument("--out", required=True, help="proposal CSV (index, arch_str, iso_id, pred_acc, pred_std, "
+                                                "pred_rank, role, stratum)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the spread draws (default 0)")
+    p.add_argument("--exclude", action="append", default=None, metavar="LM.csv",
+                   help="table of architectures already trained (repeatable); their classes are skipped")
+    p.add_argument("--score", default="pred_acc", help="column to rank by (default pred_acc)")
+    p.add_argument("--top-fraction", type=float, default=0.05,
+                   help="the predicted top the exploit half is drawn from (default 0.05 of the classes)")
+    _add_json(p)
+    p.set_defaults(handler=_handler("standalone_commands", "_cmd_landmarks_propose"))
+
+    p = data_sub.add_parser("synthetic", help="write a small synthetic image folder (for demos and tests)")
+    p.add_argument("--out", required=True, help="new folder: OUT/train/<class>/<i>.png, OUT/valid/...")
+    p.add_argument("--train", type=int, default=600, help="training images (default 600)")
+    p.add_argument("--valid", type=int, default=200, help="validation images (default 200; 0 = none)")
+    p.add_argument("--classes", type=int, default=4, help="classes (default 4)")
+    p.add_argument("--size", type=int, default=32, help="image height=width (default 32)")
+    p.add_argument("--noise", type=float, default=40.0,
+                   help="pixel noise (0..255 units, default 40); higher makes the classes harder to tell apart")
+    p.add_argument("--seed", type=int, default=0)
+    _add_json(p)
+    p.set_defaults(handler=_handler("standalone_commands", "_cmd_data_synthetic"))

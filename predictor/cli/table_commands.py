@@ -202,7 +202,21 @@ def _run_summary(run: Path, status: dict[str, Any]) -> str:
                              f"(best feasible {p['best_true_acc_under_constraints']:.2f}, regret {p['regret']:.2f})")
     else:
         lines.append("  no ground-truth table: ranking evaluation skipped")
+    if (run / "loop.json").exists():
+        lines.append(_loop_summary(json.loads((run / "loop.json").read_text()),
+                                   json.loads((run / "search_loop.json").read_text())))
     return "\n".join(lines)
+
+
+def _loop_summary(loop: dict[str, Any], search: dict[str, Any]) -> str:
+    """One line per landmark loop: landmarks trained, and the refitted table's unconstrained pick."""
+    lms = loop.get("landmarks", [])
+    line = (f"  landmark loop: {len(lms)} trained stand-alone ({loop.get('trained_now')} this call), "
+            f"table refitted -> {loop.get('table')}")
+    top = next((s["top"][0] for s in search.values() if s.get("top")), None)
+    if top is not None:
+        line += f"\n  after the loop, best pick #{top['index']} {top['arch_str']} (predicted {top['pred_acc']:.2f})"
+    return line
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ one call; :class:`TensorLoader` turns an image set into augmented float batches 
 from .batches import load_cifar10_batches
 from .cifar10 import load_cifar10, resolve_cifar10_source
 from .download import CIFAR10_MD5, CIFAR10_URL, download_cifar10
-from .folder import decode_image_folder, default_cache_dir
+from .folder import decode_image_folder, default_cache_dir, write_image_folder
 from .images import (
     CIFAR10_CLASSES,
     CIFAR10_MEAN,
@@ -38,6 +38,7 @@ __all__ = [
     "download_cifar10",
     "load_cifar10_batches",
     "decode_image_folder",
+    "write_image_folder",
     "load_cifar10",
     "resolve_cifar10_source",
     "default_cache_dir",

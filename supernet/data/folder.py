@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from ..hashing import bytes_digest, file_digest, json_digest
 from .images import CorruptDataError, ImageSet, MissingDataError
 
-__all__ = ["decode_image_folder", "default_cache_dir"]
+__all__ = ["decode_image_folder", "default_cache_dir", "write_image_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -358,3 +358,23 @@ def _write_cache(path: Path, data: dict[str, ImageSet], source: Path, fp: str, s
                 old.unlink()
                 logger.info("removed stale cache %s", old)
 
+
+
+def write_image_folder(sets: dict[str, ImageSet], root: str | os.PathLike) -> dict[str, int]:
+    """Write image sets as the tree :func:`decode_image_folder` reads: ``root/<split>/<class>/<i>.png``.
+
+    For demos and tests of the own-images path (e.g. :func:`~supernet.data.synthetic_images` written
+    to disk).  PNG is lossless, so decoding gives back the same uint8 pixels.  Refuses a ``root`` that
+    already holds files.  Returns ``{split: images written}``.
+    """
+    out = Path(root)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty; choose a new folder for the image tree")
+    written: dict[str, int] = {}
+    for split, ds in sets.items():
+        for c in ds.classes:
+            (out / split / c).mkdir(parents=True, exist_ok=True)
+        for i, (img, lab) in enumerate(zip(ds.images, ds.labels)):
+            Image.fromarray(img).save(out / split / ds.classes[int(lab)] / f"{i:06d}.png")
+        written[split] = len(ds)
+    return written

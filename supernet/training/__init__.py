@@ -1,10 +1,11 @@
-"""Training weight-sharing supernets: single-path (:func:`train_supernet`) and DrNAS (:func:`train_drnas`).
+"""Training weight-sharing supernets: single-path (:func:`train_supernet`) and DrNAS (:func:`train_drnas`);
+and stand-alone networks of single architectures (:func:`train_standalone`, true accuracies on any images).
 
-Both trainers plug their step, epoch log row and checkpoint into one loop skeleton (:mod:`.loop`), which
+The trainers plug their step, epoch log row and checkpoint into one loop skeleton (:mod:`.loop`), which
 owns epochs, steps, graceful stop, ``max_steps``, checkpoints and exact resume.  Rooms: ``device``
 (device, torchrun process group), ``checkpoint`` (atomic save/load, RNG state, snapshots, warm start),
 ``control`` (stop signal, schedule, epoch log), ``inputs`` (a config's images and supernet),
-``single_path``, ``drnas_config``, ``dirichlet`` and ``drnas``.
+``single_path``, ``drnas_config``, ``dirichlet``, ``drnas``, ``standalone_config`` and ``standalone``.
 """
 
 from .checkpoint import (
@@ -24,6 +25,8 @@ from .drnas_config import DrNASConfig, drnas_config_from_dict, load_drnas_config
 from .inputs import build_supernet, load_images, resolve_source
 from .loop import NonFiniteLossError
 from .single_path import CONFIG, TRAIN_LOG, train_supernet
+from .standalone import RESULT, RESULT_COLUMNS, append_result, read_result, train_standalone
+from .standalone_config import PRESETS, StandaloneConfig, standalone_config
 
 __all__ = [
     "CHECKPOINT",
@@ -53,4 +56,12 @@ __all__ = [
     "load_drnas_config",
     "drnas_step",
     "train_drnas",
+    "PRESETS",
+    "RESULT",
+    "RESULT_COLUMNS",
+    "StandaloneConfig",
+    "standalone_config",
+    "train_standalone",
+    "append_result",
+    "read_result",
 ]

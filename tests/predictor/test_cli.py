@@ -63,8 +63,9 @@ def test_every_handler_resolves():
             yield p._defaults["handler"]
 
     names = [h.__name__ for h in handlers(build_parser())]
-    assert len(names) == 20
-    mods = [importlib.import_module(f"predictor.cli.{m}") for m in ("supernet_commands", "table_commands")]
+    assert len(names) == 23
+    mods = [importlib.import_module(f"predictor.cli.{m}")
+            for m in ("supernet_commands", "table_commands", "standalone_commands")]
     assert all(any(callable(getattr(m, n, None)) for m in mods) for n in names)
 
 
