@@ -76,7 +76,7 @@ def test_killed_loop_resumes_without_retraining_finished_landmarks(tmp_path: Pat
     lms = pd.read_csv(run / "loop" / "landmarks.csv")
     assert sorted(lms["index"]) == sorted(r["index"] for r in summary["landmarks"]) and len(lms) == 3
     assert len(set(iso_ids()[lms["index"]])) == 3
-    side = json.loads((run / "table_loop.json").read_text())
+    side = json.loads((run / "table_loop.csv.gz.json").read_text())
     assert side["n_landmarks"] == 3 and sorted(side["landmark_indices"]) == sorted(lms["index"])
     assert json.loads((run / "search_loop.json").read_text())["unconstrained"]["top"]
     report = (run / "report.md").read_text()
@@ -96,7 +96,7 @@ def test_second_round_excludes_the_first_rounds_landmarks(tmp_path: Path) -> Non
     assert len(by_round[0]) == len(by_round[1]) == 3
     iso = iso_ids()
     assert not set(iso[by_round[0]]) & set(iso[by_round[1]])
-    assert json.loads((run / "table_loop.json").read_text())["n_landmarks"] == 6
+    assert json.loads((run / "table_loop.csv.gz.json").read_text())["n_landmarks"] == 6
 
 
 def test_loop_config_errors(tmp_path: Path) -> None:
