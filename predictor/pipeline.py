@@ -22,6 +22,9 @@ Config: one TOML file with the supernet sections (``[data] [model] [train] [samp
 * ``[loop]`` (optional, off unless ``k`` > 0): propose ``k`` landmarks from the table, train each stand-alone
   on the supernet's images (``preset``, ``epochs``, ... :class:`predictor.loop.LoopSection`), refit the table
   with them and search again, ``rounds`` times (``RUN/loop/``, ``table_loop.csv.gz``, ``search_loop.json``).
+
+(Over 400 lines by choice: the config sections and the stage order are read together; each stage's
+work lives in its own module and only its key, outputs and call are here.)
 """
 
 from __future__ import annotations
