@@ -30,16 +30,13 @@ from predictor.truth import load_truth, truth_accuracy
 from supernet.paths import data_path
 from supernet.space import degenerate_mask
 
+from signal_fusion import _seeds  # the same seed-list syntax (benchmarks/ is on sys.path when run as a script)
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 METRICS = ("kendall_tau", "top5pct_tau", "p_at_top5pct", "pred_best_true")
 OWN = ("supernet_cpu", "supernet_methods_uniform_ft", "supernet_methods_fewshot")
-
-
-def _seeds(text: str) -> list[int]:
-    a, _, b = text.partition("-")
-    return list(range(int(a), int(b) + 1)) if b else [int(x) for x in text.split(",")]
 
 
 def main() -> None:
