@@ -107,7 +107,9 @@ class FusionPredictor(BaseEstimator):
 
     ``fit(signals, landmarks=None)``: ``signals`` a DataFrame of 15,625 rows in official index order,
     one column per signal, NaN where unknown.  Learned: ``signal_scores_`` (completed normal scores),
-    ``fused_``, ``weights_``, and with landmarks ``coef_``/``alpha_``.
+    ``fused_``, ``spread_`` (float[15625]: weighted standard deviation of the signals' normal scores
+    about ``fused_``, how much the signals disagree on a cell), ``weights_``, and with landmarks
+    ``coef_``/``alpha_`` and ``landmark_loo_`` ((indices, leave-one-out predicted accuracy %)).
     """
 
     def __init__(
@@ -158,7 +160,9 @@ class FusionPredictor(BaseEstimator):
         self.completed_ = completed
         self.weights_ = w
         Z = self.signal_scores_.to_numpy()
-        self.fused_ = Z @ np.array([w[c] for c in w]) / sum(w.values())
+        wv = np.array([w[c] for c in w]) / sum(w.values())
+        self.fused_ = Z @ wv
+        self.spread_ = np.sqrt(np.maximum((Z - self.fused_[:, None]) ** 2 @ wv, 0.0))
         self.coef_ = None
         if landmarks is not None:
             self._fit_landmarks(*landmarks)
@@ -182,6 +186,11 @@ class FusionPredictor(BaseEstimator):
             if err < best[0]:
                 best = (err, a)
         self.alpha_ = float(best[1])
+        loo = np.empty(idx.size)
+        for i in range(idx.size):
+            m = np.arange(idx.size) != i
+            loo[i] = Ridge(alpha=self.alpha_, positive=True).fit(X[idx[m]], t[m]).predict(X[idx[i : i + 1]])[0]
+        self.landmark_loo_ = (idx, from_logerr(loo))
         self.ridge_ = Ridge(alpha=self.alpha_, positive=True).fit(X[idx], t)
         self.coef_ = dict(zip(["fused", *self.signal_scores_.columns], map(float, self.ridge_.coef_)))
 

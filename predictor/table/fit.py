@@ -22,7 +22,7 @@ from ..models import BasePredictor, GCNPredictor, LandmarkCorrection, make_model
 from .inputs import Source, frame_hash, read_inputs
 from .lookup import FORMAT, FORMAT_VERSION, TABLE_COLUMNS, LookupTable, build_table
 
-__all__ = ["fit_table", "fit_predictor", "fit_fusion"]
+__all__ = ["fit_table", "fit_predictor", "fit_fusion", "calibrated_spread"]
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +100,13 @@ def fit_fusion(
     landmarks: tuple[np.ndarray, np.ndarray] | None,
     model_params: Mapping[str, Any] | None,
     weights: Mapping[str, float] | None,
-) -> tuple[FusionPredictor, np.ndarray, str]:
-    """(the fitted fusion, float[15625] ``pred_acc``, what scale it is on).
+) -> tuple[FusionPredictor, np.ndarray, np.ndarray | None, str]:
+    """(the fitted fusion, float[15625] ``pred_acc``, its ``pred_std`` or None, what scale it is on).
 
     ``pred_acc`` is the true-accuracy scale with landmarks, else the weight-sharing accuracy scale (the
     fused ranking mapped onto the sampled ws_acc quantiles), else a normal score; degenerate cells 10 %
-    (chance), or below every other cell without an accuracy input.
+    (chance), or below every other cell without an accuracy input.  ``pred_std`` (see
+    :func:`calibrated_spread`) needs an accuracy scale: None for a normal score.
     """
     est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed)
     log.info("fusing %s%s", list(signals.columns), f" with {landmarks[0].size} landmarks" if landmarks else "")
@@ -113,14 +114,35 @@ def fit_fusion(
     score = est.score_space()
     deg = np.isinf(score)
     if landmarks is not None:
-        return est, np.where(deg, 10.0, score), "true accuracy (landmark-fitted fusion)"
+        pred = np.where(deg, 10.0, score)
+        lm_idx, lm_loo = est.landmark_loo_
+        true = dict(zip(np.asarray(landmarks[0], dtype=np.int64), np.asarray(landmarks[1], dtype=np.float64)))
+        std = calibrated_spread(est.spread_, lm_idx, lm_loo, np.array([true[i] for i in lm_idx]))
+        return est, pred, std, "true accuracy (landmark-fitted fusion)"
     if ws_df is not None:
-        q = np.sort(ws_df["ws_acc"].to_numpy(dtype=np.float64)[~degenerate_mask()[ws_df["index"].to_numpy()]])
+        idx = ws_df["index"].to_numpy(dtype=np.int64)
+        ws_acc = ws_df["ws_acc"].to_numpy(dtype=np.float64)
+        q = np.sort(ws_acc[~degenerate_mask()[idx]])
         r = (rankdata(score[~deg]) - 0.5) / (~deg).sum()
         pred = np.full(NUM_ARCHS, 10.0)
         pred[~deg] = np.quantile(q, r)
-        return est, pred, "weight-sharing accuracy (fused ranking mapped onto the sampled ws_acc quantiles)"
-    return est, np.where(deg, np.nanmin(score[~deg]) - 1.0, score), "normal score (no accuracy input)"
+        std = calibrated_spread(est.spread_, idx, pred[idx], ws_acc)
+        return est, pred, std, "weight-sharing accuracy (fused ranking mapped onto the sampled ws_acc quantiles)"
+    return est, np.where(deg, np.nanmin(score[~deg]) - 1.0, score), None, "normal score (no accuracy input)"
+
+
+def calibrated_spread(spread: np.ndarray, idx: np.ndarray, pred: np.ndarray, ref: np.ndarray) -> np.ndarray | None:
+    """float[15625] ``pred_std`` of a fused table: the signals' disagreement ``spread`` (FusionPredictor
+    ``spread_``, normal-score units) times the one factor that puts 68.3 % of the reference rows ``idx``
+    within +-1 std of their values ``ref`` (``pred`` = the table's prediction there, accuracy %).
+    The reference is the sampled weight-sharing scores, or the landmarks' true accuracy with their
+    leave-one-out predictions; NaN on degenerate cells; None when no usable reference row exists."""
+    s = spread[idx]
+    ok = np.isfinite(s) & (s > 0) & np.isfinite(pred) & np.isfinite(ref) & ~degenerate_mask()[idx]
+    if ok.sum() < 3:
+        return None
+    k = float(np.quantile(np.abs(pred[ok] - ref[ok]) / s[ok], 0.683))
+    return np.where(degenerate_mask(), np.nan, k * spread)
 
 
 def _landmark_meta(lm: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
@@ -166,7 +188,7 @@ def fit_table(
         if not isinstance(model, str):
             raise ValueError("a fused table completes signals with a model given by name (gcn, ridge, gbr, mlp)")
         signals = _signal_frames(ws_df, proxies, costs, inputs)
-        fusion, pred, scale = fit_fusion(signals, ws_df, model, seed, lm, model_params, fusion_weights)
+        fusion, pred, std, scale = fit_fusion(signals, ws_df, model, seed, lm, model_params, fusion_weights)
         sig = fusion.signal_scores_
         meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "created": _now(),
@@ -175,11 +197,14 @@ def fit_table(
             "signals": list(fusion.weights_), "weights": fusion.weights_,
             "completed_signals": fusion.completed_, "landmark_coefficients": fusion.coef_,
             "seed": seed, "n_ws": 0 if ws_df is None else int(len(ws_df)), **_landmark_meta(lm),
-            "pred_acc_scale": scale, "pred_std": "not estimated for fused tables (NaN)",
+            "pred_acc_scale": scale,
+            "pred_std": ("not estimated: the fused score has no accuracy scale (NaN)" if std is None else
+                         "the signals' disagreement, scaled to cover 68.3% of the "
+                         + ("landmarks (leave-one-out)" if lm is not None else "sampled weight-sharing scores")),
             "fit_seconds": round(float(fusion.fit_seconds_), 3), "inputs": inputs,
             "columns": [*TABLE_COLUMNS, *(f"sig_{c}" for c in sig.columns), *hw_cols],
         }
-        return build_table(pred, None, ws_df, hw_df, signals=sig, meta=meta)
+        return build_table(pred, std, ws_df, hw_df, signals=sig, meta=meta)
 
     name, est, correction = fit_predictor(ws_df, model, seed, lm, model_params)
     final = est if correction is None else correction

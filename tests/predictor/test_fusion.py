@@ -11,7 +11,7 @@ from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
 from predictor.fusion import DEFAULT_WEIGHTS, FusionPredictor, normal_scores, read_signal_table
-from predictor.table import SIGNAL_PREFIX, LookupTable, fit_table
+from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
 from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
 
 DEG = degenerate_mask()
@@ -142,3 +142,41 @@ def test_fused_table_and_cli(tmp_path, capsys) -> None:
     assert "NAME=VALUE" in capsys.readouterr().err
     assert main(["fit", "--out", str(out)]) == 2
     assert "--ws" in capsys.readouterr().err
+
+
+def test_calibrated_spread_covers_the_reference_rows() -> None:
+    rng = np.random.default_rng(5)
+    spread = np.where(DEG, np.nan, rng.uniform(0.2, 1.0, NUM_ARCHS))
+    idx = rng.choice(LIVE, 400, replace=False)
+    pred = rng.uniform(80, 90, NUM_ARCHS)
+    ref = pred[idx] + 3.0 * spread[idx] * rng.normal(size=idx.size)  # errors grow with the spread
+    std = calibrated_spread(spread, idx, pred[idx], ref)
+    inside = np.abs(ref - pred[idx]) <= std[idx]
+    assert abs(inside.mean() - 0.683) < 0.01 and np.isnan(std[DEG]).all()
+    np.testing.assert_allclose(std[LIVE] / spread[LIVE], std[idx[0]] / spread[idx[0]])  # one factor
+    assert 2.0 < std[idx[0]] / spread[idx[0]] < 4.0  # about the true 3 (|N(0,1)| 68% quantile = 1)
+    assert calibrated_spread(spread, idx[:2], pred[idx[:2]], ref[:2]) is None
+
+
+def test_fused_tables_carry_a_calibrated_pred_std(tmp_path) -> None:
+    rng = np.random.default_rng(6)
+    px = _proxy_file(tmp_path, LIVE, {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size),
+                                      "synflow": rng.normal(size=LIVE.size)})
+    ws_rows = rng.choice(LIVE, 200, replace=False)
+    ws = pd.DataFrame({"index": ws_rows, "ws_acc": 70 + 10 * PARAMS[ws_rows] + rng.normal(0, 1, 200)})
+    t = fit_table(ws, model="ridge", proxies=px, seed=0)
+    d = t.df
+    assert (d.loc[LIVE, "pred_std"] > 0).all() and d.loc[DEG, "pred_std"].isna().all()
+    inside = (np.abs(d.loc[ws_rows, "pred_acc"] - ws["ws_acc"].to_numpy()) <= d.loc[ws_rows, "pred_std"]).mean()
+    assert abs(inside - 0.683) < 0.02 and "sampled weight-sharing" in t.meta["pred_std"]
+    # the std follows the signals' disagreement: cells where synflow (noise) and nwot disagree most are widest
+    z = t.df[[f"{SIGNAL_PREFIX}nwot", f"{SIGNAL_PREFIX}synflow"]].to_numpy()
+    gap = np.abs(z[:, 0] - z[:, 1])[LIVE]
+    assert kendalltau(gap, d.loc[LIVE, "pred_std"])[0] > 0.3
+    true = 85 + 8 * (PARAMS - PARAMS.min()) / np.ptp(PARAMS)
+    lm = pd.DataFrame({"index": rng.choice(LIVE, 20, replace=False)})
+    lm["true_acc"] = true[lm["index"]]
+    with_lm = fit_table(ws, model="ridge", proxies=px, seed=0, landmarks=lm)
+    assert (with_lm.df.loc[LIVE, "pred_std"] > 0).all() and "landmarks" in with_lm.meta["pred_std"]
+    only = fit_table(None, proxies=px, seed=0)  # a normal score has no accuracy scale to put a std on
+    assert only.df["pred_std"].isna().all() and "no accuracy scale" in only.meta["pred_std"]
