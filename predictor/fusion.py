@@ -31,7 +31,8 @@ from supernet.tables import BenchmarkError, align_to_space, read_arch_table, val
 
 from .models import from_logerr, logerr, make_model
 
-__all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "read_signal_table", "NON_SIGNAL_COLUMNS"]
+__all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "order_head",
+           "read_signal_table", "NON_SIGNAL_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,14 @@ to 0.65 (they rank the truth at tau 0.46 and mostly repeat the loss-gradient sca
 The weight-sharing scores weigh 0.5: on the tuning seeds it was the best weight of 0.25/0.5/1 for the
 project's own CPU supernets (tau 0.746-0.749 against 0.731 for the proxies alone) and cost the least
 with the published one-shot file (0.724 at 0.5 against 0.715 at 1; benchmarks/results/signal_fusion.md)."""
+
+DEFAULT_HEAD_WEIGHTS: dict[str, float] = {"ws": 0.5, "synflow": 1.0, "jacov": 0.5}
+"""Signal weights that order the head (the fused top ``head_fraction``) among itself; signals not named
+weigh 0 there.  nwot and params separate good cells from bad but not the best from the good (their
+top-5% tau is -0.08 and 0.02 against 0.16 for synflow and the weight-sharing GCN on the project's CPU
+supernet).  Chosen on the tuning seeds 0-4 over the four weight-sharing files with head fractions
+0.15/0.2/0.3 and weights ws 0.5/1, jacov 0.5/1, params 0/0.5, nwot 0/0.25: top-5% tau 0.07 -> 0.18,
+P@top-5% 0.45 -> 0.49, Kendall tau unchanged (0.742); benchmarks/results/fusion_head.md."""
 
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
@@ -55,6 +64,34 @@ def normal_scores(values: np.ndarray) -> np.ndarray:
     if m.sum():
         out[m] = ndtri((rankdata(v[m]) - 0.5) / m.sum())
     return out
+
+
+def order_head(
+    fused: np.ndarray, scores: pd.DataFrame, fraction: float, weights: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(the re-ordered score float[15625], the head bool[15625]).
+
+    The head is the top ``fraction`` of the finite ``fused`` scores (the non-degenerate cells); it keeps
+    its place above the rest, but its fused values are handed out again in the order of the ``weights``
+    mean of ``scores`` (normal scores, one column per signal named in ``weights``).  No head (the
+    fused score unchanged) for ``fraction`` 0, fewer than 2 head cells, or no weight.
+    """
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"head_fraction must be in [0, 1), got {fraction}")
+    if any(float(x) < 0 for x in weights.values()):
+        raise ValueError(f"head weights must be >= 0; got {dict(weights)}")
+    w = {c: float(x) for c, x in weights.items() if float(x) > 0}
+    ranked, head = fused.copy(), np.zeros(fused.size, dtype=bool)
+    live = np.isfinite(fused)
+    n_head = int(round(fraction * live.sum()))
+    if n_head < 2 or not w:
+        return ranked, head
+    cells = np.flatnonzero(live)[np.argsort(-fused[live], kind="stable")[:n_head]]
+    head[cells] = True
+    wv = np.array(list(w.values()))
+    h = scores[list(w)].to_numpy()[cells] @ wv / wv.sum()
+    ranked[cells[np.argsort(-h, kind="stable")]] = fused[cells]  # fused[cells] is in descending order
+    return ranked, head
 
 
 NON_SIGNAL_COLUMNS = ("index", "arch_str", "iso_id", "degenerate", "measured", "sub")
@@ -102,12 +139,16 @@ class FusionPredictor(BaseEstimator):
 
     Hyper-parameters: ``weights`` (signal name -> weight, missing names weigh 1; 0 drops a signal),
     ``completion`` (model name for partial signals, ``gcn`` by default), ``completion_params``
-    (its hyper-parameters), ``landmark_alphas`` (ridge penalties tried by leave-one-out),
-    ``random_state``.
+    (its hyper-parameters), ``head_fraction`` and ``head_weights`` (the cells in the fused top
+    ``head_fraction`` of the non-degenerate space keep their places above the rest, but take the fused
+    values among themselves in the order of the ``head_weights`` mean, :data:`DEFAULT_HEAD_WEIGHTS` when
+    None; 0, or no head signal among the fused ones, leaves the fused order), ``landmark_alphas`` (ridge
+    penalties tried by leave-one-out), ``random_state``.
 
     ``fit(signals, landmarks=None)``: ``signals`` a DataFrame of 15,625 rows in official index order,
     one column per signal, NaN where unknown.  Learned: ``signal_scores_`` (completed normal scores),
-    ``fused_``, ``spread_`` (float[15625]: weighted standard deviation of the signals' normal scores
+    ``fused_``, ``ranked_`` (``fused_`` with the head re-ordered: the no-landmark score), ``head_``
+    (bool[15625]), ``head_weights_``, ``spread_`` (float[15625]: weighted standard deviation of the signals' normal scores
     about ``fused_``, how much the signals disagree on a cell), ``weights_``, and with landmarks
     ``coef_``/``alpha_`` and ``landmark_loo_`` ((indices, leave-one-out predicted accuracy %)).
     """
@@ -117,12 +158,16 @@ class FusionPredictor(BaseEstimator):
         weights: Mapping[str, float] | None = None,
         completion: str = "gcn",
         completion_params: Mapping[str, Any] | None = None,
+        head_fraction: float = 0.2,
+        head_weights: Mapping[str, float] | None = None,
         landmark_alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
         random_state: int | None = 0,
     ) -> None:
         self.weights = weights
         self.completion = completion
         self.completion_params = completion_params
+        self.head_fraction = head_fraction
+        self.head_weights = head_weights
         self.landmark_alphas = landmark_alphas
         self.random_state = random_state
 
@@ -163,11 +208,18 @@ class FusionPredictor(BaseEstimator):
         wv = np.array([w[c] for c in w]) / sum(w.values())
         self.fused_ = Z @ wv
         self.spread_ = np.sqrt(np.maximum((Z - self.fused_[:, None]) ** 2 @ wv, 0.0))
+        self._order_head()
         self.coef_ = None
         if landmarks is not None:
             self._fit_landmarks(*landmarks)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _order_head(self) -> None:
+        """Set ``head_``, ``head_weights_`` and ``ranked_`` (see the class docstring)."""
+        hw = DEFAULT_HEAD_WEIGHTS if self.head_weights is None else self.head_weights
+        self.head_weights_ = {c: float(x) for c, x in hw.items() if c in self.weights_ and float(x) != 0}
+        self.ranked_, self.head_ = order_head(self.fused_, self.signal_scores_, self.head_fraction, self.head_weights_)
 
     def _fit_landmarks(self, idx: np.ndarray, true_acc: np.ndarray) -> None:
         idx = np.asarray(idx, dtype=np.int64)
@@ -195,12 +247,14 @@ class FusionPredictor(BaseEstimator):
         self.coef_ = dict(zip(["fused", *self.signal_scores_.columns], map(float, self.ridge_.coef_)))
 
     def score_space(self) -> np.ndarray:
-        """float64[15625]: the fused ranking score (true-accuracy percent with landmarks, else a normal
-        score); degenerate cells -inf (they rank last)."""
+        """float64[15625]: the fused ranking score (true-accuracy percent with landmarks, else ``ranked_``,
+        a normal score); degenerate cells -inf (they rank last).  With landmarks the head of the ridge's
+        prediction is re-ordered in the same way as the fused mean's (:func:`order_head`)."""
         check_is_fitted(self, "fused_")
         deg = degenerate_mask()
-        s = self.fused_.copy()
+        s = self.ranked_.copy()
         if self.coef_ is not None:
             X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])[~deg]
             s[~deg] = from_logerr(self.ridge_.predict(X))
+            s, _ = order_head(np.where(deg, np.nan, s), self.signal_scores_, self.head_fraction, self.head_weights_)
         return np.where(deg, -np.inf, s)

@@ -149,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "weight-sharing scores; repeat for several. Without --ws: a proxies-only fusion")
     p.add_argument("--weight", action="append", default=None, metavar="NAME=W",
                    help="fusion weight of one signal (ws, params, a proxy column; default 1, 0 drops it)")
+    p.add_argument("--head-fraction", type=float, default=None, metavar="F",
+                   help="fusion: order the fused top F of the space among itself by the head weights "
+                        "(default 0.2; 0 keeps the fused order)")
+    p.add_argument("--head-weight", action="append", default=None, metavar="NAME=W",
+                   help="fusion: weight of one signal in the head order (default ws=0.5 synflow=1 jacov=0.5, "
+                        "others 0); repeat for several; the first replaces the defaults")
     p.add_argument("--no-params", action="store_true", help="fusion: leave the parameter count out of the signals")
     p.add_argument("--out", required=True, help="lookup table CSV(.gz)")
     p.add_argument("--model", default="gcn", choices=["gcn", "ridge", "gbr", "mlp"], help="predictor (default gcn)")

@@ -33,6 +33,20 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- predictor and table
+def _named_values(items: list[str] | None, flag: str) -> dict[str, float]:
+    """``NAME=VALUE`` items of a repeatable flag as a dict (a clear error naming ``flag`` otherwise)."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, val = item.partition("=")
+        try:
+            out[name.strip()] = float(val)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise UserError(f"{flag} takes NAME=VALUE (e.g. ws=2 or jacov=0), got {item!r}")
+    return out
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
     if args.ws is None and not args.proxies:
         raise UserError("give --ws (weight-sharing scores) and/or --proxies (signal tables) to fit on")
@@ -48,18 +62,14 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         ws = sample_ws(ws_all, args.sample, args.sample_seed)
     else:
         ws = args.ws
-    weights = {}
-    for item in args.weight or []:
-        name, sep, val = item.partition("=")
-        try:
-            weights[name.strip()] = float(val)
-        except ValueError:
-            sep = ""
-        if not sep or not name.strip():
-            raise UserError(f"--weight takes NAME=VALUE (e.g. ws=2 or jacov=0), got {item!r}")
+    weights = _named_values(args.weight, "--weight")
+    head = _named_values(args.head_weight, "--head-weight")
+    if args.head_fraction is not None and not 0 <= args.head_fraction < 1:
+        raise UserError(f"--head-fraction must be in [0, 1), got {args.head_fraction}")
     table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks,
                       proxies=args.proxies or None, fusion_weights=weights or None, costs=not args.no_params,
-                      drop_nonfinite=args.drop_nonfinite)
+                      drop_nonfinite=args.drop_nonfinite, head_fraction=args.head_fraction,
+                      head_weights=head or None)
     path = table.save(out)
     m = table.meta
     best = table.top(1).iloc[0]

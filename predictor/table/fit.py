@@ -100,15 +100,18 @@ def fit_fusion(
     landmarks: tuple[np.ndarray, np.ndarray] | None,
     model_params: Mapping[str, Any] | None,
     weights: Mapping[str, float] | None,
+    head: Mapping[str, Any] | None = None,
 ) -> tuple[FusionPredictor, np.ndarray, np.ndarray | None, str]:
     """(the fitted fusion, float[15625] ``pred_acc``, its ``pred_std`` or None, what scale it is on).
 
     ``pred_acc`` is the true-accuracy scale with landmarks, else the weight-sharing accuracy scale (the
     fused ranking mapped onto the sampled ws_acc quantiles), else a normal score; degenerate cells 10 %
     (chance), or below every other cell without an accuracy input.  ``pred_std`` (see
-    :func:`calibrated_spread`) needs an accuracy scale: None for a normal score.
+    :func:`calibrated_spread`) needs an accuracy scale: None for a normal score.  ``head``: the
+    FusionPredictor's ``head_fraction`` / ``head_weights`` when given.
     """
-    est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed)
+    est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed,
+                          **dict(head or {}))
     log.info("fusing %s%s", list(signals.columns), f" with {landmarks[0].size} landmarks" if landmarks else "")
     est.fit(signals, landmarks=landmarks)
     score = est.score_space()
@@ -161,14 +164,17 @@ def fit_table(
     fusion_weights: Mapping[str, float] | None = None,
     costs: bool = True,
     drop_nonfinite: bool = False,
+    head_fraction: float | None = None,
+    head_weights: Mapping[str, float] | None = None,
 ) -> LookupTable:
     """Fit ``model`` on every row of ``ws`` and tabulate the whole space.
 
     With ``proxies`` (one or more signal tables, e.g. ``nasgcn proxies`` output, for all or some
     architectures) the table is FUSED (:class:`predictor.fusion.FusionPredictor`): the weight-sharing
     scores (completed by ``model`` over the cell graphs), every proxy column and, with ``costs``, the
-    parameter count become normal scores averaged with ``fusion_weights`` (signal name -> weight);
-    ``ws`` may then be None (proxies-only fusion).
+    parameter count become normal scores averaged with ``fusion_weights`` (signal name -> weight), the
+    fused top ``head_fraction`` ordered among itself by ``head_weights`` (with landmarks too; None: the
+    :class:`~predictor.fusion.FusionPredictor` defaults); ``ws`` may then be None (proxies-only fusion).
 
     ``ws``: a path or a DataFrame with ``index`` and/or ``arch_str`` and ``ws_acc`` (percent; NaN rows
     dropped).  ``model``: ``gcn | ridge | gbr | mlp`` (then ``model_params`` override the defaults) or
@@ -188,13 +194,18 @@ def fit_table(
         if not isinstance(model, str):
             raise ValueError("a fused table completes signals with a model given by name (gcn, ridge, gbr, mlp)")
         signals = _signal_frames(ws_df, proxies, costs, inputs)
-        fusion, pred, std, scale = fit_fusion(signals, ws_df, model, seed, lm, model_params, fusion_weights)
+        head = {} if head_fraction is None else {"head_fraction": head_fraction}
+        if head_weights is not None:
+            head["head_weights"] = head_weights
+        fusion, pred, std, scale = fit_fusion(signals, ws_df, model, seed, lm, model_params, fusion_weights, head)
         sig = fusion.signal_scores_
         meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "created": _now(),
             "model": "fusion", "estimator": "FusionPredictor", "completion_model": model,
             "params": {k: jsonable(v) for k, v in (model_params or {}).items()},
             "signals": list(fusion.weights_), "weights": fusion.weights_,
+            "head_fraction": fusion.head_fraction, "head_weights": fusion.head_weights_,
+            "head_size": int(fusion.head_.sum()),
             "completed_signals": fusion.completed_, "landmark_coefficients": fusion.coef_,
             "seed": seed, "n_ws": 0 if ws_df is None else int(len(ws_df)), **_landmark_meta(lm),
             "pred_acc_scale": scale,

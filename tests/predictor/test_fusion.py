@@ -180,3 +180,43 @@ def test_fused_tables_carry_a_calibrated_pred_std(tmp_path) -> None:
     assert (with_lm.df.loc[LIVE, "pred_std"] > 0).all() and "landmarks" in with_lm.meta["pred_std"]
     only = fit_table(None, proxies=px, seed=0)  # a normal score has no accuracy scale to put a std on
     assert only.df["pred_std"].isna().all() and "no accuracy scale" in only.meta["pred_std"]
+
+
+def test_the_head_is_ordered_by_the_head_signals_and_stays_on_top() -> None:
+    rng = np.random.default_rng(7)
+    sig = pd.DataFrame({"nwot": np.where(DEG, np.nan, rng.normal(size=NUM_ARCHS)),
+                        "synflow": np.where(DEG, np.nan, rng.normal(size=NUM_ARCHS))})
+    plain = FusionPredictor(head_fraction=0.0).fit(sig)
+    assert np.array_equal(plain.ranked_, plain.fused_, equal_nan=True) and not plain.head_.any()
+    f = FusionPredictor(head_fraction=0.1).fit(sig)
+    assert f.head_weights_ == {"synflow": 1.0}  # ws and jacov are absent; nwot is not a head signal
+    head = np.flatnonzero(f.head_)
+    assert head.size == round(0.1 * LIVE.size)
+    assert np.array_equal(head, np.sort(np.argsort(-np.nan_to_num(f.fused_, nan=-np.inf))[:head.size]))
+    s = f.score_space()
+    rest = np.setdiff1d(LIVE, head)
+    assert s[head].min() >= s[rest].max()  # the head keeps its place above the rest ...
+    assert np.array_equal(s[rest], f.fused_[rest])  # ... the rest keeps the fused score ...
+    assert kendalltau(s[head], f.signal_scores_["synflow"].to_numpy()[head])[0] == pytest.approx(1.0)  # ... head by synflow
+    np.testing.assert_array_equal(np.sort(s[head]), np.sort(f.fused_[head]))  # same values, re-ordered
+    by_nwot = FusionPredictor(head_fraction=0.1, head_weights={"nwot": 1.0}).fit(sig).score_space()
+    assert kendalltau(by_nwot[head], sig["nwot"].to_numpy()[head])[0] == pytest.approx(1.0)
+    for bad in ({"head_fraction": 1.0}, {"head_fraction": -0.1}, {"head_weights": {"synflow": -1.0}}):
+        with pytest.raises(ValueError, match="head"):
+            FusionPredictor(**bad).fit(sig)
+
+
+def test_fit_cli_head_options(tmp_path, capsys) -> None:
+    rng = np.random.default_rng(8)
+    px = _proxy_file(tmp_path, LIVE, {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size),
+                                      "synflow": rng.normal(size=LIVE.size)})
+    out = tmp_path / "t.csv"
+    assert main(["fit", "--proxies", str(px), "--head-fraction", "0.05", "--head-weight", "nwot=2",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    m = LookupTable.load(out).meta
+    assert m["head_fraction"] == 0.05 and m["head_weights"] == {"nwot": 2.0} and m["head_size"] == round(0.05 * LIVE.size)
+    assert main(["fit", "--proxies", str(px), "--head-fraction", "1.5", "--out", str(out)]) == 2
+    assert "--head-fraction must be in [0, 1)" in capsys.readouterr().err
+    assert main(["fit", "--proxies", str(px), "--head-weight", "synflow", "--out", str(out)]) == 2
+    assert "--head-weight takes NAME=VALUE" in capsys.readouterr().err
