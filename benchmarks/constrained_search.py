@@ -8,6 +8,8 @@ architecture chosen by
 * ``gcn``: the top-1 by ``pred_acc`` of a GCN lookup table (:func:`predictor.table.fit_table`, model
   ``gcn``, defaults) fitted on ``--n-ws`` architectures drawn uniformly from the one-shot weight-sharing
   file (their ``ws_acc`` only; no truth), one table per ``--gcn-seeds`` seed;
+* ``fused``: the same sample fused with the zero-cost proxies of ``--proxies`` and the parameter count
+  (``fit_table(..., proxies=P)``, the default ``nasgcn fit --ws --proxies`` table; no truth);
 * ``ws``: the top-1 by the raw weight-sharing accuracy of ALL 15,625 architectures;
 * ``random``: :func:`predictor.search.random_search` with the ws accuracy as oracle and ``--budget``
   (= ``--n-ws``) distinct feasible queries, ``--search-seeds`` seeds;
@@ -99,11 +101,14 @@ def constraint_grid(df: pd.DataFrame, local_cols: list[str]) -> list[dict[str, A
 
 
 def fit_gcn_tables(ws: pd.DataFrame, truth_acc: np.ndarray, n_ws: int, seeds: list[int],
-                   n_landmarks: int) -> tuple[dict[str, list[np.ndarray]], list[dict]]:
-    """pred_acc[15625] per variant and seed: ``gcn`` (ws_acc of n_ws uniform archs only) and, when
+                   n_landmarks: int, proxies: Path | None = None) -> tuple[dict[str, list[np.ndarray]], list[dict]]:
+    """pred_acc[15625] per variant and seed: ``gcn`` (ws_acc of n_ws uniform archs only), with
+    ``proxies`` ``fused`` (the same sample fused with those proxies and params) and, when
     n_landmarks > 0, ``gcn+lm{K}`` (the same sample plus K random non-degenerate archs' TRUE accuracy)."""
 
     preds: dict[str, list[np.ndarray]] = {"gcn": []}
+    if proxies is not None:
+        preds["fused"] = []
     lm_name = f"gcn+lm{n_landmarks}"
     if n_landmarks:
         preds[lm_name] = []
@@ -117,6 +122,10 @@ def fit_gcn_tables(ws: pd.DataFrame, truth_acc: np.ndarray, n_ws: int, seeds: li
         preds["gcn"].append(table.df["pred_acc"].to_numpy(dtype=np.float64))
         info = {"seed": seed, "n_ws": n_ws, "fit_seconds": round(secs, 1), "epochs": table.meta.get("epochs"),
                 "params": table.meta.get("params")}
+        if proxies is not None:
+            t1 = time.perf_counter()
+            preds["fused"].append(fit_table(sub, proxies=proxies, seed=seed).df["pred_acc"].to_numpy(dtype=np.float64))
+            info["fused_fit_seconds"] = round(time.perf_counter() - t1, 1)
         if n_landmarks:
             pool = np.flatnonzero(~degenerate_mask())
             lm_idx = np.sort(np.random.default_rng(seed + 1000).choice(pool, n_landmarks, replace=False))
@@ -134,7 +143,8 @@ def fit_gcn_tables(ws: pd.DataFrame, truth_acc: np.ndarray, n_ws: int, seeds: li
 # ----------------------------------------------------------------------------- search part
 def run_search(args: argparse.Namespace, df: pd.DataFrame, local_cols: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     true = df["true_acc"].to_numpy(dtype=np.float64)
-    tables, gcn_info = fit_gcn_tables(df[df["ws_acc"].notna()], true, args.n_ws, args.gcn_seeds, args.landmarks)
+    tables, gcn_info = fit_gcn_tables(df[df["ws_acc"].notna()], true, args.n_ws, args.gcn_seeds, args.landmarks,
+                                      None if args.no_fused else args.proxies)
     methods = [*tables, "ws", "random", "evolution"]
     table_frames = {name: [df.assign(pred_acc=p) for p in preds] for name, preds in tables.items()}
     oracle = S.table_oracle(df, "ws_acc")
@@ -273,15 +283,20 @@ def write_report(args, summary: pd.DataFrame | None, info: dict, lat: pd.DataFra
                f"accuracy (uses truth; shown for reference)." if lm else "")
             + f" `ws`: raw one-shot ws_acc of all 15,625 architectures. `random` / `evolution`: random search / "
             f"regularized evolution with {args.budget} distinct ws_acc queries per constraint (only feasible archs "
-            f"queried), {args.search_seeds} seeds (evolution population {args.population}, sample {args.sample_size}).\n"
+            f"queried), {args.search_seeds} seeds (evolution population {args.population}, sample {args.sample_size})."
+            + (f" `fused`: the same sample fused with the proxies of `{args.proxies.name}` and the parameter count "
+               f"(the default `nasgcn fit --ws --proxies` table; no truth)." if "fused" in methods else "") + "\n"
             f"* Constraints: {len(con)} upper bounds (params, FLOPs and {len(con) // 3 - 2} full-coverage latency columns at "
             f"their 25/50/75 % quantiles"
             + ("; `local_cpu_latency_ms` is this machine's latency measured on 2,000 of the 6,466 classes and filled "
                "by the GBR latency predictor" if s["filled_latency"].any() else "") + ").\n"
-            f"* **GCN-table regret below the raw supernet's on {wins} of {len(con)} constraints** (equal on {ties}). "
-            f"Mean regret over the constraints (accuracy points): "
+            f"* **GCN-table regret below the raw supernet's on {wins} of {len(con)} constraints** (equal on {ties})"
+            + (f"; fused table's below the raw supernet's on {int((con['fused_regret'] < con['ws_regret']).sum())}, "
+               f"below the GCN table's on {int((con['fused_regret'] < con['gcn_regret']).sum())}"
+               if "fused" in methods else "") + ". "
+            "Mean regret over the constraints (accuracy points): "
             + ", ".join(f"{m} {con[f'{m}_regret'].mean():.2f}" for m in methods) + ".\n"
-            f"* **Unconstrained pick** (true CIFAR-10 accuracy, mean over seeds; goal >= 93.5): "
+            "* **Unconstrained pick** (true CIFAR-10 accuracy, mean over seeds; goal >= 93.5): "
             + ", ".join(f"{m} {unc[f'{m}_true_acc']:.2f}" for m in methods) + f"; optimum {unc['true_best']:.2f}.\n"
             f"* Search speed (median): exact top-1 over the 15,625-row table {info['timing']['top1_ms']:.2f} ms; random "
             f"search {info['timing']['random_s'] * 1e3:.1f} ms; evolution {info['timing']['evolution_s'] * 1e3:.0f} ms "
@@ -323,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-ws", type=int, default=1000)
     p.add_argument("--budget", type=int, default=None, help="queries of random search / evolution (default --n-ws)")
     p.add_argument("--gcn-seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--proxies", type=Path, default=REPO / "benchmarks" / "results" / "proxies_cifar10.csv.gz",
+                   help="proxy table of the fused method (default: the committed full-space table)")
+    p.add_argument("--no-fused", action="store_true", help="leave out the fused (ws + proxies) table")
     p.add_argument("--search-seeds", type=int, default=10)
     p.add_argument("--landmarks", type=int, default=50,
                    help="also a GCN table corrected with this many random TRUE accuracies (0: off)")

@@ -40,7 +40,6 @@ from predictor.metrics import evaluate_ranking, kendall_tau, spearman_rho  # noq
 from predictor.table import fit_table  # noqa: E402
 from predictor.truth import load_truth, truth_accuracy  # noqa: E402
 from supernet.fileio import write_csv_atomic, write_json_atomic  # noqa: E402
-from supernet.resolve import arch_strs  # noqa: E402
 from supernet.space import degenerate_mask, iso_ids  # noqa: E402
 from supernet.training import standalone_config, train_standalone  # noqa: E402
 

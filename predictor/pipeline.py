@@ -356,8 +356,6 @@ def run_pipeline(
         status["loop"] = "off"
 
     # 8. report (cheap: always rewritten)
-    from .report import write_report
-
     note("report", "running")
     write_report(run)
     status["report"] = "ran"

@@ -17,7 +17,6 @@ is done; a rerun skips what is there.  Sharded: under ``torchrun`` rank r scores
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import time

@@ -25,7 +25,6 @@ meaningless; consumers rank them last.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import time
