@@ -226,13 +226,13 @@ def test_gcn_latency_model_fits_and_predicts():
     rng = np.random.default_rng(2)
     idx = rng.choice(NUM_ARCHS, 400, replace=False)
     y = synthetic_latency(idx)
-    est = L.LatencyPredictor(model="gcn", gcn_epochs=30, gcn_ensemble=1, gcn_hidden=16).fit(idx, y)
+    est = L.LatencyPredictor(model="gcn", gcn_epochs=150, gcn_ensemble=1, gcn_hidden=32).fit(idx, y)
     test = rng.choice(NUM_ARCHS, 500, replace=False)
     p = est.predict(test)
     assert p.shape == (500,) and (p > 0).all()
-    from predictor.metrics import kendall_tau
-
-    assert kendall_tau(p, synthetic_latency(test)) > 0.6
+    # an additive, noise-free latency: within +-10% almost everywhere (0.99; with the accuracy GCN's
+    # weight decay 0.1 instead of the latency model's own 1e-4 it was 0.87)
+    assert np.mean(np.abs(p / synthetic_latency(test) - 1) <= 0.1) > 0.95
 
 
 def test_real_subset_device_prediction(data_file):
