@@ -149,8 +149,11 @@ def calibrated_spread(spread: np.ndarray, idx: np.ndarray, pred: np.ndarray, ref
 
 
 def _landmark_meta(lm: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
-    return {"n_landmarks": 0 if lm is None else int(lm[0].size),
-            "landmark_indices": None if lm is None else [int(i) for i in lm[0]]}
+    out: dict[str, Any] = {"n_landmarks": 0 if lm is None else int(lm[0].size),
+                           "landmark_indices": None if lm is None else [int(i) for i in lm[0]]}
+    if lm is not None:
+        out["landmark_rows"] = "pred_acc is the landmark's measured true_acc, pred_std 0"
+    return out
 
 
 def fit_table(
@@ -182,7 +185,8 @@ def fit_table(
     with :func:`predictor.truth.load_hardware`) or aligned DataFrame; its columns are appended.
     ``landmarks``: OPTIONAL path or DataFrame (``index``/``arch_str`` and ``true_acc``, percent) of
     architectures whose true accuracy is known; they correct the model's bias (see
-    :class:`predictor.models.LandmarkCorrection`) and are recorded in the sidecar.
+    :class:`predictor.models.LandmarkCorrection`), their own rows hold their measured accuracy (std 0),
+    and they are recorded in the sidecar.
     ``drop_nonfinite``: drop ws/landmark rows with NaN/inf accuracy (logged) instead of refusing them.
     A GCN fitted on fewer than :data:`MIN_GCN_ROWS` architectures is fitted with a warning.
     """
@@ -215,7 +219,7 @@ def fit_table(
             "fit_seconds": round(float(fusion.fit_seconds_), 3), "inputs": inputs,
             "columns": [*TABLE_COLUMNS, *(f"sig_{c}" for c in sig.columns), *hw_cols],
         }
-        return build_table(pred, std, ws_df, hw_df, signals=sig, meta=meta)
+        return build_table(*_measured(pred, std, lm), ws_df, hw_df, signals=sig, meta=meta)
 
     name, est, correction = fit_predictor(ws_df, model, seed, lm, model_params)
     final = est if correction is None else correction
@@ -234,4 +238,19 @@ def fit_table(
         meta["landmark_correction"] = {"features": list(correction.features), "alpha": correction.alpha}
     if isinstance(est, GCNPredictor):
         meta["epochs"] = [int(e) for e in est.epochs_]
-    return build_table(final.predict_space(), std, ws_df, hw_df, meta=meta)
+    return build_table(*_measured(final.predict_space(), std, lm), ws_df, hw_df, meta=meta)
+
+
+def _measured(
+    pred: np.ndarray, std: np.ndarray | None, lm: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(pred, std) with every landmark's row set to its measured true accuracy and std 0: an architecture
+    whose accuracy is known is looked up, not predicted (so a search over the table can pick it)."""
+    if lm is None:
+        return pred, std
+    pred = np.array(pred, dtype=np.float64)
+    pred[lm[0]] = lm[1]
+    if std is not None:
+        std = np.array(std, dtype=np.float64)
+        std[lm[0]] = 0.0
+    return pred, std

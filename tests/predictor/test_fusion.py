@@ -177,7 +177,8 @@ def test_fused_tables_carry_a_calibrated_pred_std(tmp_path) -> None:
     lm = pd.DataFrame({"index": rng.choice(LIVE, 20, replace=False)})
     lm["true_acc"] = true[lm["index"]]
     with_lm = fit_table(ws, model="ridge", proxies=px, seed=0, landmarks=lm)
-    assert (with_lm.df.loc[LIVE, "pred_std"] > 0).all() and "landmarks" in with_lm.meta["pred_std"]
+    others = np.setdiff1d(LIVE, lm["index"])  # the landmarks' own rows are measured: std 0
+    assert (with_lm.df.loc[others, "pred_std"] > 0).all() and "landmarks" in with_lm.meta["pred_std"]
     only = fit_table(None, proxies=px, seed=0)  # a normal score has no accuracy scale to put a std on
     assert only.df["pred_std"].isna().all() and "no accuracy scale" in only.meta["pred_std"]
 
@@ -220,3 +221,20 @@ def test_fit_cli_head_options(tmp_path, capsys) -> None:
     assert "--head-fraction must be in [0, 1)" in capsys.readouterr().err
     assert main(["fit", "--proxies", str(px), "--head-weight", "synflow", "--out", str(out)]) == 2
     assert "--head-weight takes NAME=VALUE" in capsys.readouterr().err
+
+
+def test_landmark_rows_hold_their_measured_accuracy(tmp_path) -> None:
+    rng = np.random.default_rng(9)
+    px = _proxy_file(tmp_path, LIVE, {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size)})
+    ws_rows = rng.choice(LIVE, 150, replace=False)
+    ws = pd.DataFrame({"index": ws_rows, "ws_acc": 70 + 10 * PARAMS[ws_rows] + rng.normal(0, 1, 150)})
+    lm = pd.DataFrame({"index": rng.choice(LIVE, 12, replace=False)})
+    lm["true_acc"] = rng.uniform(85, 95, 12)  # values no model would predict: they must appear as given
+    for kw in ({"proxies": px}, {"model": "ridge"}):
+        t = fit_table(ws, seed=0, landmarks=lm, **({"model": "ridge"} | kw))
+        rows = t.df.set_index("index").loc[lm["index"]]
+        np.testing.assert_allclose(rows["pred_acc"], lm["true_acc"])
+        assert (rows["pred_std"].fillna(0.0) == 0).all() and "measured" in t.meta["landmark_rows"]
+        others = t.df.drop(index=lm["index"])
+        assert not np.isin(others["pred_acc"], lm["true_acc"]).any()
+    assert "landmark_rows" not in fit_table(ws, model="ridge", seed=0).meta
