@@ -21,17 +21,15 @@ import pandas as pd
 import torch
 
 from predictor.fusion import FusionPredictor
-from predictor.table import SIGNAL_PREFIX, fit_table, read_ws, sample_ws
+from predictor.table import SIGNAL_PREFIX, fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
-from supernet.paths import data_path
 from supernet.space import degenerate_mask
 
-from signal_fusion import _score, _seeds  # benchmarks/ is on sys.path when run as a script
+from signal_fusion import _score, _seeds, ws_sources  # benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 METRICS = ("kendall_tau", "top5pct_tau", "p_at_top5pct", "pred_best_true")
-OWN = ("supernet_cpu", "supernet_methods_uniform_ft", "supernet_methods_fewshot")
 
 
 def main() -> None:
@@ -47,8 +45,7 @@ def main() -> None:
     deg = degenerate_mask()
     pool = np.flatnonzero(~deg)
     truth = np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
-    sources = {"one-shot": read_ws(data_path("nb201", "nb201_ws_oneshot.csv.gz"))}
-    sources.update({f: read_ws(RESULTS / f"{f}_ws.csv.gz") for f in OWN})
+    sources = ws_sources()
     rows = []
     for name, ws_all in sources.items():
         for seed in _seeds(args.seeds):

@@ -25,18 +25,16 @@ import torch
 
 from predictor.fusion import DEFAULT_WEIGHTS
 from predictor.metrics import evaluate_ranking
-from predictor.table import SIGNAL_PREFIX, fit_table, read_ws, sample_ws
+from predictor.table import SIGNAL_PREFIX, fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
-from supernet.paths import data_path
 from supernet.space import degenerate_mask
 
-from signal_fusion import _seeds  # the same seed-list syntax (benchmarks/ is on sys.path when run as a script)
+from signal_fusion import _seeds, ws_sources  # the same seed-list syntax and sources (benchmarks/ is on sys.path when run as a script)
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 METRICS = ("kendall_tau", "top5pct_tau", "p_at_top5pct", "pred_best_true")
-OWN = ("supernet_cpu", "supernet_methods_uniform_ft", "supernet_methods_fewshot")
 
 
 def main() -> None:
@@ -49,8 +47,8 @@ def main() -> None:
     torch.set_num_threads(1)
     deg = degenerate_mask()
     truth = truth_accuracy(load_truth(), "cifar10")
-    sources = {"one-shot (published), n=1000 per seed": read_ws(data_path("nb201", "nb201_ws_oneshot.csv.gz"))}
-    sources.update({f"own: {f}": read_ws(RESULTS / f"{f}_ws.csv.gz") for f in OWN})
+    sources = {("one-shot (published), n=1000 per seed" if k == "one-shot" else f"own: {k}"): v
+               for k, v in ws_sources().items()}
     rows = []
     for name, ws_all in sources.items():
         for seed in _seeds(args.seeds):

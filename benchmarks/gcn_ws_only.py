@@ -25,7 +25,7 @@ import torch
 
 from predictor.table import fit_predictor, read_ws, sample_ws
 from predictor.truth import load_truth, truth_accuracy
-from signal_fusion import _rel, _score, _seeds
+from signal_fusion import OWN_WS, _rel, _score, _seeds
 from supernet.paths import data_path
 from supernet.space import NUM_ARCHS, degenerate_mask
 
@@ -48,8 +48,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0-4")
     ap.add_argument("--ws", nargs="+", default=[
         str(data_path("nb201", "nb201_ws_oneshot.csv.gz")),
-        *(str(REPO / f"benchmarks/results/{f}_ws.csv.gz")
-          for f in ("supernet_cpu", "supernet_methods_fewshot", "supernet_methods_uniform_ft"))])
+        *(str(REPO / f"benchmarks/results/{f}_ws.csv.gz") for f in OWN_WS)])
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/gcn_ws_only"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -67,6 +67,18 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
+OWN_WS = ("supernet_cpu", "supernet_methods_uniform_ft", "supernet_methods_fewshot")
+"""The project's own CPU supernets whose 1,000-architecture score files are committed in results/."""
+
+
+def ws_sources() -> dict[str, pd.DataFrame]:
+    """The weight-sharing files of the tuning sweeps, by name: the published one-shot file (``one-shot``)
+    and each of :data:`OWN_WS` (its committed ``results/<name>_ws.csv.gz``)."""
+    out = {"one-shot": read_ws(data_path("nb201", "nb201_ws_oneshot.csv.gz"))}
+    out.update({f: read_ws(REPO / f"benchmarks/results/{f}_ws.csv.gz") for f in OWN_WS})
+    return out
+
+
 def _score(pred: np.ndarray, true: np.ndarray, deg: np.ndarray) -> dict[str, float]:
     pred = np.where(deg, -np.inf, pred) if deg is not None else pred
     pred = np.where(np.isinf(pred), np.nanmin(pred[np.isfinite(pred)]) - 1.0, pred)

@@ -148,9 +148,9 @@ class FusionPredictor(BaseEstimator):
     ``fit(signals, landmarks=None)``: ``signals`` a DataFrame of 15,625 rows in official index order,
     one column per signal, NaN where unknown.  Learned: ``signal_scores_`` (completed normal scores),
     ``fused_``, ``ranked_`` (``fused_`` with the head re-ordered: the no-landmark score), ``head_``
-    (bool[15625]), ``head_weights_``, ``spread_`` (float[15625]: weighted standard deviation of the signals' normal scores
-    about ``fused_``, how much the signals disagree on a cell), ``weights_``, and with landmarks
-    ``coef_``/``alpha_`` and ``landmark_loo_`` ((indices, leave-one-out predicted accuracy %)).
+    (bool[15625]), ``head_weights_``, ``spread_`` (float[15625]: weighted standard deviation of the
+    signals' normal scores about ``fused_``, how much the signals disagree on a cell), ``weights_``, and
+    with landmarks ``coef_``/``alpha_`` and ``landmark_loo_`` ((indices, leave-one-out accuracy %)).
     """
 
     def __init__(
@@ -228,21 +228,17 @@ class FusionPredictor(BaseEstimator):
         if idx.size < 3:
             raise ValueError(f"need at least 3 non-degenerate landmarks, got {idx.size}")
         X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])
-        best = (np.inf, None)
+        best: tuple[float, float, np.ndarray] = (np.inf, 0.0, np.empty(0))
         for a in self.landmark_alphas:  # leave-one-out squared error
-            err = 0.0
+            loo = np.empty(idx.size)
             for i in range(idx.size):
                 m = np.arange(idx.size) != i
-                r = Ridge(alpha=a, positive=True).fit(X[idx[m]], t[m])
-                err += float((r.predict(X[idx[i : i + 1]])[0] - t[i]) ** 2)
+                loo[i] = Ridge(alpha=a, positive=True).fit(X[idx[m]], t[m]).predict(X[idx[i : i + 1]])[0]
+            err = float(((loo - t) ** 2).sum())
             if err < best[0]:
-                best = (err, a)
+                best = (err, a, loo)
         self.alpha_ = float(best[1])
-        loo = np.empty(idx.size)
-        for i in range(idx.size):
-            m = np.arange(idx.size) != i
-            loo[i] = Ridge(alpha=self.alpha_, positive=True).fit(X[idx[m]], t[m]).predict(X[idx[i : i + 1]])[0]
-        self.landmark_loo_ = (idx, from_logerr(loo))
+        self.landmark_loo_ = (idx, from_logerr(best[2]))
         self.ridge_ = Ridge(alpha=self.alpha_, positive=True).fit(X[idx], t)
         self.coef_ = dict(zip(["fused", *self.signal_scores_.columns], map(float, self.ridge_.coef_)))
 
