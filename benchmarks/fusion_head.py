@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from predictor.fusion import DEFAULT_HEAD_WEIGHTS, DEFAULT_WEIGHTS, order_head
-from predictor.table import SIGNAL_PREFIX, fit_table, sample_ws
+from predictor.table import fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
 from supernet.space import degenerate_mask
 
@@ -60,7 +60,7 @@ def main() -> None:
     for name, ws_all in sources.items():
         for seed in _seeds(args.seeds):
             t = fit_table(sample_ws(ws_all, 1000, seed), proxies=args.proxies, seed=seed, head_fraction=0.0)
-            Z = t.df[t.signal_columns].rename(columns=lambda c: c[len(SIGNAL_PREFIX):])
+            Z = t.signals
             wv = np.array([DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])
             fused = Z.to_numpy() @ wv / wv.sum()
             for v, (q, w) in variants.items():

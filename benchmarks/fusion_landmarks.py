@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from predictor.fusion import FusionPredictor
-from predictor.table import SIGNAL_PREFIX, fit_table, sample_ws
+from predictor.table import fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
 from supernet.space import degenerate_mask
 
@@ -50,7 +50,7 @@ def main() -> None:
     for name, ws_all in sources.items():
         for seed in _seeds(args.seeds):
             t = fit_table(sample_ws(ws_all, 1000, seed), proxies=args.proxies, seed=seed)
-            sig = t.df[t.signal_columns].rename(columns=lambda c: c[len(SIGNAL_PREFIX):])
+            sig = t.signals
             rows.append({"source": name, "seed": seed, "landmarks": 0, "draw": 0,
                          **_score(FusionPredictor().fit(sig).score_space(), truth, deg)})
             for k in args.counts:

@@ -25,7 +25,7 @@ import torch
 
 from predictor.fusion import DEFAULT_WEIGHTS
 from predictor.metrics import evaluate_ranking
-from predictor.table import SIGNAL_PREFIX, fit_table, sample_ws
+from predictor.table import fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
 from supernet.space import degenerate_mask
 
@@ -54,7 +54,7 @@ def main() -> None:
         for seed in _seeds(args.seeds):
             ws = sample_ws(ws_all, 1000, seed)
             t = fit_table(ws, proxies=args.proxies, seed=seed, fusion_weights={"ws": 1.0})
-            Z = t.df[t.signal_columns].rename(columns=lambda c: c[len(SIGNAL_PREFIX):])
+            Z = t.signals
             for w in WEIGHTS:
                 wv = np.array([w if c == "ws" else DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])
                 fused = np.where(deg, -np.inf, Z.to_numpy() @ wv / wv.sum())

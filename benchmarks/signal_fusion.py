@@ -134,20 +134,15 @@ def run_seed(seed: int, ws_all: pd.DataFrame, proxies: Path, sig: pd.DataFrame, 
     t = fit_table(ws, proxies=proxies, seed=seed)
     add("fused (nasgcn fit default)", 0, t.df["pred_acc"].to_numpy(), time.perf_counter() - t0,
         **coverage(t.df, live_held, ws_true[live_held]))
-    # the loop: `nasgcn landmarks propose` on that table, "train" (the truth), refit with them
-    proposed = propose_landmarks(t.df, k, seed=seed)["index"].to_numpy()
-    t0 = time.perf_counter()
-    tp = fit_table(ws, proxies=proxies, seed=seed,
-                   landmarks=pd.DataFrame({"index": proposed, "true_acc": true[proposed]}))
-    add(f"fused + lm{k} proposed", k, tp.df["pred_acc"].to_numpy(), time.perf_counter() - t0,
-        best_landmark=float(true[proposed].max()))
-    # the same budget in 4 rounds of k/4, each proposed on the previous round's refitted table
-    t0, lm_r, tr = time.perf_counter(), np.empty(0, dtype=np.int64), t
-    for _ in range(4):
-        lm_r = np.concatenate([lm_r, propose_landmarks(tr.df, k // 4, seed=seed, exclude=lm_r)["index"].to_numpy()])
-        tr = fit_table(ws, proxies=proxies, seed=seed, landmarks=pd.DataFrame({"index": lm_r, "true_acc": true[lm_r]}))
-    add(f"fused + lm{k} proposed in 4 rounds", k, tr.df["pred_acc"].to_numpy(), time.perf_counter() - t0,
-        best_landmark=float(true[lm_r].max()))
+    # the loop: `nasgcn landmarks propose` on the table, "train" (the truth), refit with them; per round
+    for rounds, label in ((1, f"fused + lm{k} proposed"), (4, f"fused + lm{k} proposed in 4 rounds")):
+        t0, lm_r, tr = time.perf_counter(), np.empty(0, dtype=np.int64), t
+        for _ in range(rounds):
+            new = propose_landmarks(tr.df, k // rounds, seed=seed, exclude=lm_r)["index"].to_numpy()
+            lm_r = np.concatenate([lm_r, new])
+            tr = fit_table(ws, proxies=proxies, seed=seed,
+                           landmarks=pd.DataFrame({"index": lm_r, "true_acc": true[lm_r]}))
+        add(label, k, tr.df["pred_acc"].to_numpy(), time.perf_counter() - t0, best_landmark=float(true[lm_r].max()))
     for name, kw in (("gcn + lm", {}), ("proxies-only + lm", {"ws": None, "proxies": proxies}),
                      ("fused + lm", {"proxies": proxies})):
         t0 = time.perf_counter()

@@ -42,7 +42,9 @@ out: on the tuning seeds 0-4 (benchmarks/signal_fusion.py) adding them lowered t
 to 0.65 (they rank the truth at tau 0.46 and mostly repeat the loss-gradient scale of the others).
 The weight-sharing scores weigh 0.5: on the tuning seeds it was the best weight of 0.25/0.5/1 for the
 project's own CPU supernets (tau 0.746-0.749 against 0.731 for the proxies alone) and cost the least
-with the published one-shot file (0.724 at 0.5 against 0.715 at 1; benchmarks/results/signal_fusion.md)."""
+with the published one-shot file (0.724 at 0.5 against 0.715 at 1; benchmarks/signal_fusion.py on those
+seeds, and benchmarks/results/fusion_ws_weight.md; both with the GCN default of that time, without graph
+features)."""
 
 DEFAULT_HEAD_WEIGHTS: dict[str, float] = {"ws": 0.5, "synflow": 1.0, "jacov": 0.5}
 """Signal weights that order the head (the fused top ``head_fraction``) among itself; signals not named
@@ -150,7 +152,8 @@ class FusionPredictor(BaseEstimator):
     ``fused_``, ``ranked_`` (``fused_`` with the head re-ordered: the no-landmark score), ``head_``
     (bool[15625]), ``head_weights_``, ``spread_`` (float[15625]: weighted standard deviation of the
     signals' normal scores about ``fused_``, how much the signals disagree on a cell), ``weights_``, and
-    with landmarks ``coef_``/``alpha_`` and ``landmark_loo_`` ((indices, leave-one-out accuracy %)).
+    with landmarks ``coef_``/``alpha_`` and ``landmark_loo_`` ((indices, true accuracy %, leave-one-out
+    accuracy %) of the non-degenerate landmarks).
     """
 
     def __init__(
@@ -238,7 +241,7 @@ class FusionPredictor(BaseEstimator):
             if err < best[0]:
                 best = (err, a, loo)
         self.alpha_ = float(best[1])
-        self.landmark_loo_ = (idx, from_logerr(best[2]))
+        self.landmark_loo_ = (idx, from_logerr(t), from_logerr(best[2]))
         self.ridge_ = Ridge(alpha=self.alpha_, positive=True).fit(X[idx], t)
         self.coef_ = dict(zip(["fused", *self.signal_scores_.columns], map(float, self.ridge_.coef_)))
 
@@ -252,5 +255,5 @@ class FusionPredictor(BaseEstimator):
         if self.coef_ is not None:
             X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])[~deg]
             s[~deg] = from_logerr(self.ridge_.predict(X))
-            s, _ = order_head(np.where(deg, np.nan, s), self.signal_scores_, self.head_fraction, self.head_weights_)
+            s, _ = order_head(s, self.signal_scores_, self.head_fraction, self.head_weights_)  # s is NaN on deg
         return np.where(deg, -np.inf, s)

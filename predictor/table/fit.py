@@ -118,9 +118,8 @@ def fit_fusion(
     deg = np.isinf(score)
     if landmarks is not None:
         pred = np.where(deg, 10.0, score)
-        lm_idx, lm_loo = est.landmark_loo_
-        true = dict(zip(np.asarray(landmarks[0], dtype=np.int64), np.asarray(landmarks[1], dtype=np.float64)))
-        std = calibrated_spread(est.spread_, lm_idx, lm_loo, np.array([true[i] for i in lm_idx]))
+        lm_idx, lm_true, lm_loo = est.landmark_loo_
+        std = calibrated_spread(est.spread_, lm_idx, lm_loo, lm_true)
         return est, pred, std, "true accuracy (landmark-fitted fusion)"
     if ws_df is not None:
         idx = ws_df["index"].to_numpy(dtype=np.int64)

@@ -122,6 +122,12 @@ class LookupTable:
         its own GCN fit where the signal was not measured)."""
         return [c for c in self.df.columns if c.startswith(SIGNAL_PREFIX)]
 
+    @property
+    def signals(self) -> pd.DataFrame:
+        """The :attr:`signal_columns` under their signals' own names (``ws``, ``nwot``, ...), 15,625 rows:
+        the normal scores the fusion averaged."""
+        return self.df[self.signal_columns].rename(columns=lambda c: c[len(SIGNAL_PREFIX):])
+
     # ------------------------------------------------------------------ queries
     def query(self, archs: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Rows of many architectures (any form :func:`supernet.resolve.to_indices` reads), in the order given."""

@@ -88,6 +88,16 @@ def _proxy_file(tmp_path, rows: np.ndarray, values: dict[str, np.ndarray], name:
     return path
 
 
+def _fused_inputs(tmp_path, rng: np.random.Generator, n_ws: int, synflow: bool = True):
+    """(proxy file: nwot = noisy params [+ synflow = noise], ws frame of n_ws cells = noisy params)."""
+    values = {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size)}
+    if synflow:
+        values["synflow"] = rng.normal(size=LIVE.size)
+    px = _proxy_file(tmp_path, LIVE, values)
+    rows = rng.choice(LIVE, n_ws, replace=False)
+    return px, pd.DataFrame({"index": rows, "ws_acc": 70 + 10 * PARAMS[rows] + rng.normal(0, 1, n_ws)})
+
+
 def test_read_signal_table_errors(tmp_path) -> None:
     rows = LIVE[:50]
     ok = _proxy_file(tmp_path, rows, {"nwot": np.arange(50.0), "iso_id": rows, "degenerate": False})
@@ -117,12 +127,11 @@ def test_read_signal_table_errors(tmp_path) -> None:
 
 def test_fused_table_and_cli(tmp_path, capsys) -> None:
     rng = np.random.default_rng(2)
-    px = _proxy_file(tmp_path, LIVE, {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size),
-                                      "synflow": rng.normal(size=LIVE.size)})
-    ws_rows = rng.choice(LIVE, 120, replace=False)
-    ws = pd.DataFrame({"index": ws_rows, "ws_acc": 70 + 10 * PARAMS[ws_rows] + rng.normal(0, 1, 120)})
+    px, ws = _fused_inputs(tmp_path, rng, 120)
     t = fit_table(ws, model="ridge", proxies=px, seed=0)
     assert t.signal_columns == [f"{SIGNAL_PREFIX}{c}" for c in ("ws", "nwot", "synflow", "params")]
+    assert list(t.signals.columns) == ["ws", "nwot", "synflow", "params"]
+    assert np.array_equal(t.signals["nwot"].to_numpy(), t.df[f"{SIGNAL_PREFIX}nwot"].to_numpy(), equal_nan=True)
     assert t.meta["model"] == "fusion" and t.meta["completed_signals"] == ["ws"]
     pred = t.df["pred_acc"].to_numpy()
     assert (pred[DEG] == 10.0).all()
@@ -160,10 +169,8 @@ def test_calibrated_spread_covers_the_reference_rows() -> None:
 
 def test_fused_tables_carry_a_calibrated_pred_std(tmp_path) -> None:
     rng = np.random.default_rng(6)
-    px = _proxy_file(tmp_path, LIVE, {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size),
-                                      "synflow": rng.normal(size=LIVE.size)})
-    ws_rows = rng.choice(LIVE, 200, replace=False)
-    ws = pd.DataFrame({"index": ws_rows, "ws_acc": 70 + 10 * PARAMS[ws_rows] + rng.normal(0, 1, 200)})
+    px, ws = _fused_inputs(tmp_path, rng, 200)
+    ws_rows = ws["index"].to_numpy()
     t = fit_table(ws, model="ridge", proxies=px, seed=0)
     d = t.df
     assert (d.loc[LIVE, "pred_std"] > 0).all() and d.loc[DEG, "pred_std"].isna().all()
@@ -225,9 +232,7 @@ def test_fit_cli_head_options(tmp_path, capsys) -> None:
 
 def test_landmark_rows_hold_their_measured_accuracy(tmp_path) -> None:
     rng = np.random.default_rng(9)
-    px = _proxy_file(tmp_path, LIVE, {"nwot": PARAMS[LIVE] + rng.normal(0, 0.1, LIVE.size)})
-    ws_rows = rng.choice(LIVE, 150, replace=False)
-    ws = pd.DataFrame({"index": ws_rows, "ws_acc": 70 + 10 * PARAMS[ws_rows] + rng.normal(0, 1, 150)})
+    px, ws = _fused_inputs(tmp_path, rng, 150, synflow=False)
     lm = pd.DataFrame({"index": rng.choice(LIVE, 12, replace=False)})
     lm["true_acc"] = rng.uniform(85, 95, 12)  # values no model would predict: they must appear as given
     for kw in ({"proxies": px}, {"model": "ridge"}):
