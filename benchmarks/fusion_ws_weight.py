@@ -3,8 +3,9 @@
 Per weight-sharing source and seed, one ``fit_table(ws, proxies=P)`` (the function behind ``nasgcn fit
 --ws --proxies``) gives every signal's normal score (its ``sig_*`` columns, the ws scores completed by
 the GCN); the fused ranking is then recomputed for ws weights 0 (proxies only), 0.25, 0.5, 1 and 2 with
-the other default weights, exactly as :class:`predictor.fusion.FusionPredictor` combines them, and
-scored on all 15,625 against the NAS-Bench-201 CIFAR-10 truth.
+the other default weights, exactly as :class:`predictor.fusion.FusionPredictor` combines them (the
+default head order included: the fused top 20% re-ordered by :data:`~predictor.fusion.DEFAULT_HEAD_WEIGHTS`),
+and scored on all 15,625 against the NAS-Bench-201 CIFAR-10 truth.
 
 Sources: the published one-shot supernet (a fresh 1,000-architecture draw per seed, as in
 ``signal_fusion.py``) and the project's own CPU supernets' committed 1,000-architecture score files
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from predictor.fusion import DEFAULT_WEIGHTS
+from predictor.fusion import DEFAULT_HEAD_WEIGHTS, DEFAULT_WEIGHTS, order_head
 from predictor.metrics import evaluate_ranking
 from predictor.table import fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
@@ -57,7 +58,9 @@ def main() -> None:
             Z = t.signals
             for w in WEIGHTS:
                 wv = np.array([w if c == "ws" else DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])
-                fused = np.where(deg, -np.inf, Z.to_numpy() @ wv / wv.sum())
+                hw = {c: x for c, x in DEFAULT_HEAD_WEIGHTS.items() if w > 0 or c != "ws"}  # 0: as proxies-only
+                fused, _ = order_head(np.where(deg, np.nan, Z.to_numpy() @ wv / wv.sum()), Z, 0.2, hw)
+                fused = np.where(deg, -np.inf, fused)
                 fused = np.where(np.isfinite(fused), fused, np.nanmin(fused[np.isfinite(fused)]) - 1.0)
                 r = evaluate_ranking(fused, truth, degenerate=deg)
                 rows.append({"source": name, "seed": seed, "ws_weight": w, **{m: float(r[m]) for m in METRICS}})

@@ -40,11 +40,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {"snip": 0.0, "grad_norm": 0.0, "ws": 0.5}
 """Signal weights when none are given (signals not named here weigh 1).  snip and grad_norm are left
 out: on the tuning seeds 0-4 (benchmarks/signal_fusion.py) adding them lowered the fused tau from 0.73
 to 0.65 (they rank the truth at tau 0.46 and mostly repeat the loss-gradient scale of the others).
-The weight-sharing scores weigh 0.5: on the tuning seeds it was the best weight of 0.25/0.5/1 for the
-project's own CPU supernets (tau 0.746-0.749 against 0.731 for the proxies alone) and cost the least
-with the published one-shot file (0.724 at 0.5 against 0.715 at 1; benchmarks/signal_fusion.py on those
-seeds, and benchmarks/results/fusion_ws_weight.md; both with the GCN default of that time, without graph
-features)."""
+The weight-sharing scores weigh 0.5: first chosen with the GCN default of that time (no graph features),
+then re-swept with the current GCN and the head order (benchmarks/results/fusion_ws_weight.md, tuning
+seeds 0-4): 0.5 is best or within 0.001 of the best on every source (one-shot file 0.732 at 0.25/0.5
+against 0.729 at 1; the project's CPU supernets 0.744-0.748 at 0.5, 0.744-0.749 at 1, 0.730 for the
+proxies alone)."""
 
 DEFAULT_HEAD_WEIGHTS: dict[str, float] = {"ws": 0.5, "synflow": 1.0, "jacov": 0.5}
 """Signal weights that order the head (the fused top ``head_fraction``) among itself; signals not named
