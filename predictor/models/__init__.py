@@ -8,7 +8,8 @@ predictor by name.
 """
 
 from .base import BasePredictor
-from .correction import LandmarkCorrection, from_logerr, logerr
+from ..calibration import from_logerr, logerr
+from .correction import LandmarkCorrection
 from .factory import MODELS, make_model, model_name
 from .gbr import GBRPredictor
 from .gcn import GCNPredictor

@@ -1,43 +1,30 @@
 """The landmark correction: a meta-estimator that maps any fitted predictor's output (plus op-count
 features) to the TRUE accuracy of a few landmark architectures, on a log-error scale.
 
-Used by every accuracy predictor (``LandmarkCorrection(fitted_model).fit(landmarks, true_acc)``) and,
-through :func:`logerr`/:func:`from_logerr`, by the fusion.
+Used by every accuracy predictor (``LandmarkCorrection(fitted_model).fit(landmarks, true_acc)``); the
+log-error scale (:func:`~predictor.calibration.logerr`) and the calibration of ``predict_std`` are
+:mod:`predictor.calibration`'s.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge, RidgeCV
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from supernet.resolve import to_indices
 from supernet.space import NUM_ARCHS, degenerate_mask
 
 from .. import graphs as G
+from ..calibration import calibrated_spread, from_logerr, logerr
 from .base import check_xy
 
 __all__ = ["LandmarkCorrection", "logerr", "from_logerr"]
-
-
-def logerr(acc: np.ndarray) -> np.ndarray:
-    """Accuracy (percent) -> -log(error rate in percent): spreads the top, squeezes the bottom."""
-    return -np.log(np.clip(100.0 - np.asarray(acc, dtype=np.float64), 1e-3, None))
-
-
-def from_logerr(t: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`logerr`: -log(error rate in percent) -> accuracy (percent)."""
-    return 100.0 - np.exp(-np.asarray(t, dtype=np.float64))
-
-
-def _wrapped_has(name: str):
-    """For :func:`available_if`: the wrapped predictor has method ``name``."""
-    return lambda self: hasattr(self.estimator, name)
 
 
 class LandmarkCorrection(RegressorMixin, BaseEstimator):
@@ -48,8 +35,11 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
     be corrected with several landmark sets; wrap it in :class:`sklearn.frozen.FrozenEstimator` to keep
     it through :func:`sklearn.base.clone`); ``archs``/``true_acc``: the landmarks (percent, >= 2
     non-degenerate).  ``predict(archs)`` then returns corrected, true-accuracy-scale values,
-    ``predict_uncorrected`` the wrapped model's, and ``predict_std`` (when the wrapped model has one)
-    its spread carried through the correction's slope.
+    ``predict_uncorrected`` the wrapped model's, and ``predict_std`` a calibrated std (percent): the
+    wrapped model's own ``predict_std`` as the shape (a constant for models without one) scaled by
+    :func:`~predictor.calibration.calibrated_spread` on the landmarks' leave-one-out predictions
+    (``landmark_loo_`` = (indices, true accuracy, leave-one-out accuracy) of the non-degenerate
+    landmarks; NaN with fewer than 3 of them).
 
     ``-log(100 - true) ≈ b0 + b1 z + b2 z^2 + sum_j c_j f_j`` fitted by ridge regression on the
     non-degenerate landmarks (``alpha``; ``None`` = leave-one-out choice among 1e-2..1e3).  ``z`` is the prediction
@@ -100,6 +90,28 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
         F = G.graph_features(np.arange(NUM_ARCHS), self.features)
         self.f_mean_ = F.mean(0)
         self.f_std_ = np.where(F.std(0) > 0, F.std(0), 1.0)
+        self._fit_ridge(pred_space, idx, acc)
+        everything = np.arange(NUM_ARCHS)
+        self.landmark_loo_ = (idx, acc, np.full(idx.size, np.nan))
+        self.std_space_ = np.full(NUM_ARCHS, np.nan)
+        if idx.size >= 3:
+            for i in range(idx.size):  # the same fit (alpha choice included) without landmark i
+                m = np.arange(idx.size) != i
+                one = copy.copy(self)
+                one._fit_ridge(pred_space, idx[m], acc[m])
+                self.landmark_loo_[2][i] = one.correct(pred_space[idx[i : i + 1]], idx[i : i + 1])[0]
+            shape = (np.asarray(self.estimator_.predict_std(everything), dtype=np.float64)
+                     if hasattr(self.estimator_, "predict_std") else np.ones(NUM_ARCHS))
+            std = calibrated_spread(shape, idx, self.landmark_loo_[2], acc, acc_space=self.correct(pred_space, everything))
+            if std is not None:
+                self.std_space_ = std
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def _fit_ridge(self, pred_space: np.ndarray, idx: np.ndarray, acc: np.ndarray) -> None:
+        """Fit the ridge of ``logerr(acc)`` on the design of landmarks ``idx`` (non-degenerate), given the
+        wrapped model's prediction ``pred_space`` for the whole space; sets ``z_range_``,
+        ``quadratic_``, ``ridge_`` and ``floor_``."""
         z = (pred_space[idx] - self.p_mean_) / self.p_std_
         self.z_range_ = (float(z.min()), float(z.max()))
         t = logerr(acc)
@@ -118,8 +130,6 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
                 break
         live = np.flatnonzero(~degenerate_mask())
         self.floor_ = float(from_logerr(self.ridge_.predict(self._design(pred_space[live], live))).min())
-        self.fit_seconds_ = time.perf_counter() - t0
-        return self
 
     def _design(self, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
         z = np.clip((np.asarray(pred) - self.p_mean_) / self.p_std_, *self.z_range_)
@@ -139,16 +149,6 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
         out = from_logerr(self.ridge_.predict(self._design(pred, idx)))
         return np.where(degenerate_mask()[idx], np.minimum(np.asarray(pred, dtype=np.float64), self.floor_), out)
 
-    def slope(self, pred: np.ndarray, archs: Any) -> np.ndarray:
-        """d(corrected accuracy)/d(pred) at each point, to carry an ensemble's spread through the
-        correction (outside the landmarks' range: the slope at the nearest end of it)."""
-        check_is_fitted(self)
-        idx = to_indices(archs)
-        t = self.ridge_.predict(self._design(pred, idx))
-        z = np.clip((np.asarray(pred) - self.p_mean_) / self.p_std_, *self.z_range_)
-        dz = float(self.ridge_.coef_[0]) + (2 * float(self.ridge_.coef_[1]) * z if self.quadratic_ else 0.0)
-        return np.where(degenerate_mask()[idx], 1.0, np.exp(-t) * dz / self.p_std_)
-
     def predict(self, archs: Any) -> np.ndarray:
         """Corrected (true-accuracy-scale) prediction, percent, float64[n]."""
         check_is_fitted(self)
@@ -160,12 +160,11 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         return np.asarray(self.estimator_.predict(to_indices(archs)), dtype=np.float64)
 
-    @available_if(_wrapped_has("predict_std"))
     def predict_std(self, archs: Any) -> np.ndarray:
-        """The wrapped model's predictive std scaled by the correction's slope (percent), float64[n]."""
+        """Calibrated std of the corrected prediction (percent), float64[n]; NaN on degenerate cells
+        and when fewer than 3 non-degenerate landmarks were given (see the class docstring)."""
         check_is_fitted(self)
-        idx = to_indices(archs)
-        return self.estimator_.predict_std(idx) * np.abs(self.slope(self.estimator_.predict(idx), idx))
+        return self.std_space_[to_indices(archs)]
 
     def predict_space(self) -> np.ndarray:
         """Corrected prediction for all 15,625 architectures in official index order."""

@@ -2,7 +2,8 @@
 takes whole-space predictions), :mod:`.inputs` (weight-sharing, hardware and landmark inputs with their
 provenance) and :mod:`.fit` (:func:`fit_table`: fit a predictor or a fusion, then build the table)."""
 
-from .fit import calibrated_spread, fit_fusion, fit_predictor, fit_table
+from ..calibration import calibrated_spread
+from .fit import fit_fusion, fit_predictor, fit_table
 from .inputs import read_ws, sample_ws
 from .lookup import LOOKUP_SCHEMA, SIGNAL_PREFIX, TABLE_COLUMNS, LookupTable, build_table, lookup_schema, read_lookup_table
 

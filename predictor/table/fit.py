@@ -17,12 +17,13 @@ from supernet.hashing import file_digest
 from supernet.space import NUM_ARCHS, degenerate_mask
 
 from .. import graphs as G
+from ..calibration import calibrated_spread
 from ..fusion import FusionPredictor, read_signal_table
 from ..models import BasePredictor, GCNPredictor, LandmarkCorrection, make_model, model_name
 from .inputs import Source, frame_hash, read_inputs
 from .lookup import FORMAT, FORMAT_VERSION, TABLE_COLUMNS, LookupTable, build_table
 
-__all__ = ["fit_table", "fit_predictor", "fit_fusion", "calibrated_spread"]
+__all__ = ["fit_table", "fit_predictor", "fit_fusion"]
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ def fit_fusion(
     ``pred_acc`` is the true-accuracy scale with landmarks, else the weight-sharing accuracy scale (the
     fused ranking mapped onto the sampled ws_acc quantiles), else a normal score; degenerate cells 10 %
     (chance), or below every other cell without an accuracy input.  ``pred_std`` (see
-    :func:`calibrated_spread`) needs an accuracy scale: None for a normal score.  ``head``: the
+    :func:`predictor.calibration.calibrated_spread`: the signals' disagreement, calibrated on the sampled
+    weight-sharing scores or on the landmarks' leave-one-out predictions) needs an accuracy scale: None for a normal score.  ``head``: the
     FusionPredictor's ``head_fraction`` / ``head_weights`` when given.
     """
     est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed,
@@ -119,7 +121,7 @@ def fit_fusion(
     if landmarks is not None:
         pred = np.where(deg, 10.0, score)
         lm_idx, lm_true, lm_loo = est.landmark_loo_
-        std = calibrated_spread(est.spread_, lm_idx, lm_loo, lm_true)
+        std = calibrated_spread(est.spread_, lm_idx, lm_loo, lm_true, acc_space=pred)
         return est, pred, std, "true accuracy (landmark-fitted fusion)"
     if ws_df is not None:
         idx = ws_df["index"].to_numpy(dtype=np.int64)
@@ -131,20 +133,6 @@ def fit_fusion(
         std = calibrated_spread(est.spread_, idx, pred[idx], ws_acc)
         return est, pred, std, "weight-sharing accuracy (fused ranking mapped onto the sampled ws_acc quantiles)"
     return est, np.where(deg, np.nanmin(score[~deg]) - 1.0, score), None, "normal score (no accuracy input)"
-
-
-def calibrated_spread(spread: np.ndarray, idx: np.ndarray, pred: np.ndarray, ref: np.ndarray) -> np.ndarray | None:
-    """float[15625] ``pred_std`` of a fused table: the signals' disagreement ``spread`` (FusionPredictor
-    ``spread_``, normal-score units) times the one factor that puts 68.3 % of the reference rows ``idx``
-    within +-1 std of their values ``ref`` (``pred`` = the table's prediction there, accuracy %).
-    The reference is the sampled weight-sharing scores, or the landmarks' true accuracy with their
-    leave-one-out predictions; NaN on degenerate cells; None when no usable reference row exists."""
-    s = spread[idx]
-    ok = np.isfinite(s) & (s > 0) & np.isfinite(pred) & np.isfinite(ref) & ~degenerate_mask()[idx]
-    if ok.sum() < 3:
-        return None
-    k = float(np.quantile(np.abs(pred[ok] - ref[ok]) / s[ok], 0.683))
-    return np.where(degenerate_mask(), np.nan, k * spread)
 
 
 def _landmark_meta(lm: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
 from predictor.fusion import DEFAULT_WEIGHTS, FusionPredictor, normal_scores, read_signal_table
+from predictor.calibration import conformal_factor, from_logerr, logerr
 from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
 from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
 
@@ -165,6 +166,30 @@ def test_calibrated_spread_covers_the_reference_rows() -> None:
     np.testing.assert_allclose(std[LIVE] / spread[LIVE], std[idx[0]] / spread[idx[0]])  # one factor
     assert 2.0 < std[idx[0]] / spread[idx[0]] < 4.0  # about the true 3 (|N(0,1)| 68% quantile = 1)
     assert calibrated_spread(spread, idx[:2], pred[idx[:2]], ref[:2]) is None
+
+
+def test_conformal_factor_is_the_finite_sample_order_statistic() -> None:
+    r = np.arange(20.0, 0.0, -1.0)  # 20 ratios 1..20, unsorted
+    assert conformal_factor(r) == 15.0  # ceil(21 * 0.683) = 15th smallest
+    assert conformal_factor(np.array([3.0, 1.0])) == 3.0  # ceil(3 * 0.683) = 3 > n: the largest
+    assert conformal_factor(np.arange(1.0, 11.0), coverage=0.5) == 6.0  # ceil(11 * 0.5) = 6
+    with pytest.raises(ValueError, match="at least one"):
+        conformal_factor(np.array([]))
+
+
+def test_calibrated_spread_on_the_log_error_scale() -> None:
+    # errors of a true-accuracy table grow as the accuracy falls: equal on the log-error scale
+    rng = np.random.default_rng(7)
+    spread = np.where(DEG, np.nan, rng.uniform(0.5, 1.0, NUM_ARCHS))
+    acc = np.where(DEG, 10.0, rng.uniform(50, 94, NUM_ARCHS))
+    true = from_logerr(logerr(acc) + 0.2 * spread * rng.normal(size=NUM_ARCHS))
+    idx = rng.choice(LIVE, 300, replace=False)
+    std = calibrated_spread(spread, idx, acc[idx], true[idx], acc_space=acc)
+    k = std[LIVE] / (spread[LIVE] * (100.0 - acc[LIVE]))
+    np.testing.assert_allclose(k, k[0])  # one factor on the log-error scale
+    assert 0.15 < k[0] < 0.25  # about the true 0.2
+    inside = np.abs(true[LIVE] - acc[LIVE]) <= std[LIVE]  # on the whole space, not only the 300
+    assert abs(inside.mean() - 0.683) < 0.04 and np.isnan(std[DEG]).all()
 
 
 def test_fused_tables_carry_a_calibrated_pred_std(tmp_path) -> None:

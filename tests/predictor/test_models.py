@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 
 from predictor import graphs as G
+from predictor.calibration import logerr
 from predictor.metrics import kendall_tau
 from predictor.models import (
     MODELS,
@@ -242,7 +245,18 @@ def test_landmarks_correct_a_systematic_bias(sample):
         clone(est).fit(lm, true[lm])
     frozen = clone(LandmarkCorrection(FrozenEstimator(plain), features=("counts",))).fit(lm, true[lm])
     assert np.allclose(frozen.predict(q[:100]), est.predict(q[:100]))
-    assert not hasattr(est, "predict_std")  # ridge has no spread to carry through
+    # pred_std: ridge has no spread of its own, so the shape is constant on the log-error scale; the
+    # leave-one-out prediction of a landmark is the correction refitted without it
+    sd = est.predict_std(q)
+    live = ~degenerate_mask()
+    assert np.isfinite(sd[live]).all() and (sd[live] > 0).all() and np.isnan(sd[~live]).all()
+    np.testing.assert_allclose(sd[live] / (100.0 - est.predict(q)[live]), sd[live][0] / (100.0 - est.predict(q)[live][0]))
+    idx, acc, loo = est.landmark_loo_
+    assert np.array_equal(idx, lm[live[lm]]) and np.array_equal(acc, true[idx])
+    without = LandmarkCorrection(plain, features=("counts",)).fit(idx[1:], acc[1:])
+    assert loo[0] == pytest.approx(without.predict(idx[:1])[0], rel=1e-12)
+    k = np.abs(logerr(loo) - logerr(acc))  # the factor is an order statistic of these (constant shape)
+    assert sd[idx[0]] / (100.0 - est.predict(idx[:1])[0]) == pytest.approx(np.sort(k)[math.ceil((idx.size + 1) * 0.683) - 1])
 
 
 def test_landmarks_on_gcn_scale_std(sample):
@@ -252,9 +266,9 @@ def test_landmarks_on_gcn_scale_std(sample):
     est = LandmarkCorrection(gcn).fit(lm, y[:15] + 20.0)  # a constant offset: the corrected scale moves with it
     p = est.predict(sample[15:60])
     assert abs(np.median(p - est.predict_uncorrected(sample[15:60])) - 20.0) < 3.0
-    sd = est.predict_std(sample[15:60])
-    slope = np.abs(est.slope(gcn.predict(sample[15:60]), sample[15:60]))
-    assert (sd > 0).all() and np.allclose(sd, gcn.predict_std(sample[15:60]) * slope)
+    sd = est.predict_std(sample[15:60])  # the GCN ensemble's spread is the shape, in log-error units
+    ratio = sd / (gcn.predict_std(sample[15:60]) * (100.0 - p))
+    assert (sd > 0).all() and np.allclose(ratio, ratio[0])
     with pytest.raises(NotFittedError, match="needs a fitted predictor"):
         LandmarkCorrection(RidgePredictor()).fit(lm, y[:15])
     with pytest.raises(NotFittedError, match="not fitted"):
