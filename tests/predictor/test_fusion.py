@@ -11,7 +11,7 @@ from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
 from predictor.fusion import DEFAULT_WEIGHTS, FusionPredictor, normal_scores, read_signal_table
-from predictor.calibration import conformal_factor, from_logerr, logerr
+from predictor.calibration import conformal_factor, from_logerr, logerr, rank_weights
 from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
 from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
 
@@ -175,6 +175,21 @@ def test_conformal_factor_is_the_finite_sample_order_statistic() -> None:
     assert conformal_factor(np.arange(1.0, 11.0), coverage=0.5) == 6.0  # ceil(11 * 0.5) = 6
     with pytest.raises(ValueError, match="at least one"):
         conformal_factor(np.array([]))
+    # weighted: the smallest ratio whose weight share reaches 0.683 (n + 1) / n = 0.854 for n = 4
+    r = np.array([1.0, 2.0, 3.0, 4.0])
+    assert conformal_factor(r, weights=np.ones(4)) == 4.0 == conformal_factor(r)
+    assert conformal_factor(r, weights=np.array([97.0, 1.0, 1.0, 1.0])) == 1.0
+    assert conformal_factor(r, weights=np.array([1.0, 1.0, 97.0, 1.0])) == 3.0
+
+
+def test_rank_weights_are_the_share_of_the_ranking_each_cell_stands_for() -> None:
+    n = LIVE.size
+    score = np.arange(NUM_ARCHS, dtype=np.float64)  # ranks among the live cells follow LIVE's order
+    idx = LIVE[[n - 1, 0, 1, 10]]  # ranks n-1, 0, 1, 10, unsorted
+    w = rank_weights(score, idx)
+    want = [n - 0.5 - (10 + n - 1) / 2, 1.0, 5.0, (10 + n - 1) / 2 - 5.5]
+    np.testing.assert_allclose(w, want)
+    assert w.sum() == pytest.approx(n)
 
 
 def test_calibrated_spread_on_the_log_error_scale() -> None:
