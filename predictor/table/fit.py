@@ -135,6 +135,10 @@ def fit_fusion(
     return est, np.where(deg, np.nanmin(score[~deg]) - 1.0, score), None, "normal score (no accuracy input)"
 
 
+_LANDMARK_STD = ("landmarks' true accuracy by their leave-one-out predictions (log-error scale, weighted "
+                 "conformal quantile; predictor.calibration)")
+
+
 def _landmark_meta(lm: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
     out: dict[str, Any] = {"n_landmarks": 0 if lm is None else int(lm[0].size),
                            "landmark_indices": None if lm is None else [int(i) for i in lm[0]]}
@@ -202,7 +206,7 @@ def fit_table(
             "pred_acc_scale": scale,
             "pred_std": ("not estimated: the fused score has no accuracy scale (NaN)" if std is None else
                          "the signals' disagreement, scaled to cover 68.3% of the "
-                         + ("landmarks (leave-one-out)" if lm is not None else "sampled weight-sharing scores")),
+                         + (_LANDMARK_STD if lm is not None else "sampled weight-sharing scores")),
             "fit_seconds": round(float(fusion.fit_seconds_), 3), "inputs": inputs,
             "columns": [*TABLE_COLUMNS, *(f"sig_{c}" for c in sig.columns), *hw_cols],
         }
@@ -217,6 +221,9 @@ def fit_table(
         "params": {k: jsonable(v) for k, v in est.get_params().items()},
         "seed": seed, "n_ws": int(len(ws_df)), **_landmark_meta(lm),
         "pred_acc_scale": "true accuracy (landmark-corrected)" if lm is not None else "weight-sharing accuracy",
+        "pred_std": ("not estimated: the model has no spread (NaN)" if std is None else
+                     "the model's spread" + (", scaled to cover 68.3% of the " + _LANDMARK_STD if lm is not None
+                                             else " (ensemble spread and held-out error)")),
         "fit_seconds": round(float(est.fit_seconds_ + (0.0 if correction is None else correction.fit_seconds_)), 3),
         "inputs": inputs,
         "columns": [*TABLE_COLUMNS, *hw_cols],
