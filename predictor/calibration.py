@@ -86,8 +86,8 @@ def calibrated_spread(
     the reference is a thousand sampled scores).  ``acc_space`` given (the table's float[15625]
     prediction, true-accuracy percent): residuals in :func:`logerr` units, weighted by
     :func:`rank_weights` of ``acc_space``, std = factor x spread x (100 - acc_space), the first-order
-    change of accuracy for that log-error change.  NaN on degenerate
-    cells; None when fewer than 3 usable reference rows exist.
+    change of accuracy for that log-error change.  NaN on degenerate cells; None when fewer than 3
+    usable reference rows exist.
     """
     s = np.asarray(spread, dtype=np.float64)[idx]
     pred, ref = np.asarray(pred, dtype=np.float64), np.asarray(ref, dtype=np.float64)

@@ -24,7 +24,7 @@ from .. import graphs as G
 from ..calibration import calibrated_spread, from_logerr, logerr
 from .base import check_xy
 
-__all__ = ["LandmarkCorrection", "logerr", "from_logerr"]
+__all__ = ["LandmarkCorrection"]
 
 
 class LandmarkCorrection(RegressorMixin, BaseEstimator):

@@ -107,10 +107,10 @@ def fit_fusion(
 
     ``pred_acc`` is the true-accuracy scale with landmarks, else the weight-sharing accuracy scale (the
     fused ranking mapped onto the sampled ws_acc quantiles), else a normal score; degenerate cells 10 %
-    (chance), or below every other cell without an accuracy input.  ``pred_std`` (see
-    :func:`predictor.calibration.calibrated_spread`: the signals' disagreement, calibrated on the sampled
-    weight-sharing scores or on the landmarks' leave-one-out predictions) needs an accuracy scale: None for a normal score.  ``head``: the
-    FusionPredictor's ``head_fraction`` / ``head_weights`` when given.
+    (chance), or below every other cell without an accuracy input.  ``pred_std`` (the signals'
+    disagreement, calibrated by :func:`predictor.calibration.calibrated_spread` on the sampled
+    weight-sharing scores or on the landmarks' leave-one-out predictions) needs an accuracy scale: None
+    for a normal score.  ``head``: the FusionPredictor's ``head_fraction`` / ``head_weights`` when given.
     """
     est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed,
                           **dict(head or {}))
@@ -221,9 +221,10 @@ def fit_table(
         "params": {k: jsonable(v) for k, v in est.get_params().items()},
         "seed": seed, "n_ws": int(len(ws_df)), **_landmark_meta(lm),
         "pred_acc_scale": "true accuracy (landmark-corrected)" if lm is not None else "weight-sharing accuracy",
-        "pred_std": ("not estimated: the model has no spread (NaN)" if std is None else
-                     "the model's spread" + (", scaled to cover 68.3% of the " + _LANDMARK_STD if lm is not None
-                                             else " (ensemble spread and held-out error)")),
+        "pred_std": ("not estimated: the model has no spread (NaN)" if std is None
+                     else "the model's spread (constant for a model without one), scaled to cover 68.3% of the "
+                     + _LANDMARK_STD if lm is not None
+                     else "the model's spread (ensemble spread and held-out error)"),
         "fit_seconds": round(float(est.fit_seconds_ + (0.0 if correction is None else correction.fit_seconds_)), 3),
         "inputs": inputs,
         "columns": [*TABLE_COLUMNS, *hw_cols],
