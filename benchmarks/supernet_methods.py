@@ -33,6 +33,7 @@ import json
 import logging
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,32 @@ def _landmark_file(runs: Path, k: int, exclude: np.ndarray, true: np.ndarray, se
     return path
 
 
+def _rescore(methods: list[str], sample_idx: np.ndarray, true: np.ndarray, args: argparse.Namespace,
+             lm_idx: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Each method's GCN columns refitted from its committed scores; its training record is kept."""
+    old = json.loads(Path(f"{args.out}.json").read_text())["methods"]
+    results: dict[str, dict[str, Any]] = {}
+    for method in methods:
+        path = Path(f"{args.out}_{method}_ws.csv.gz")
+        if method == "drnas" or method not in old or not path.exists():
+            continue
+        ws = pd.read_csv(path)
+        if not np.array_equal(np.sort(ws["index"].to_numpy()), np.sort(sample_idx)):
+            raise SystemExit(f"{path} does not hold the {args.sample}-architecture sample of seed {args.seed}; "
+                             "pass the --sample/--seed it was scored with")
+        results[method] = {**old[method], **_scores(ws, true, args.threads, lm_idx), "rescored": time.strftime("%Y-%m-%d")}
+        log.info("%s rescored: gcn tau %.3f, gcn+lm tau %.3f", method, results[method]["gcn_space"]["kendall_tau"],
+                 results[method]["gcn_landmarks_space"]["kendall_tau"])
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", default=str(REPO / "configs" / "cpu.toml"), help="base config of every method")
-    ap.add_argument("--runs", required=True, help="directory for the runs (outside the checkout)")
+    ap.add_argument("--runs", default=None, help="directory for the runs (outside the checkout); needed unless --rescore")
+    ap.add_argument("--rescore", action="store_true",
+                    help="no training or scoring: refit the GCN columns from the committed <out>_<method>_ws.csv.gz "
+                         "with the current predictor default, keeping each method's training record")
     ap.add_argument("--uniform-run", default=None, help="an existing finished run of --config to use as 'uniform'")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma list of {', '.join(METHODS)}")
     ap.add_argument("--sample", type=int, default=1000, help="architectures scored per method")
@@ -118,7 +141,9 @@ def main() -> None:
     bad = sorted(set(methods) - set(METHODS))
     if bad:
         raise SystemExit(f"unknown method(s) {bad}; choose from {', '.join(METHODS)}")
-    runs = Path(args.runs).expanduser()
+    if args.runs is None and not args.rescore:
+        raise SystemExit("--runs DIR is needed to train and score (or pass --rescore to refit from the committed scores)")
+    runs = Path(args.runs).expanduser() if args.runs else Path(tempfile.mkdtemp(prefix="supernet_methods_"))
     runs.mkdir(parents=True, exist_ok=True)
     base: SupernetConfig = load_config(args.config)
     args.describe = (f"{base.data.source} {base.data.split} split, C={base.model.C}, N={base.model.N}, "
@@ -129,12 +154,15 @@ def main() -> None:
     archs = sample_archs(args.sample, seed=args.seed, include_degenerate=False)
     sample_idx = np.array([a.index for a in archs])
     ws_name = f"ws_sample{args.sample}_seed{args.seed}.csv"
+    lm_file = _landmark_file(runs, args.landmarks, sample_idx, true, args.seed)
+    lm_idx = pd.read_csv(lm_file)["index"].to_numpy()
+    if args.rescore:
+        _write(_rescore(methods, sample_idx, true, args, lm_idx), args, t_all)
+        return
     images = load_images(base)
     uniform_run = Path(args.uniform_run).expanduser() if args.uniform_run else runs / "uniform"
     ft_epochs = args.fewshot_epochs * len(split_patterns([int(e) for e in args.fewshot_edges.split(",")]))
 
-    lm_file = _landmark_file(runs, args.landmarks, sample_idx, true, args.seed)
-    lm_idx = pd.read_csv(lm_file)["index"].to_numpy()
     results: dict[str, dict[str, Any]] = {}
     for method in methods:
         t0 = time.perf_counter()
@@ -242,11 +270,16 @@ def _write(results: dict[str, dict[str, Any]], args: argparse.Namespace, t_all: 
                f"{d['train_seconds'] / 60:.1f} min of search ({d['epochs']} epochs), mean max expected weight per edge "
                f"{d['max_prob']:.3f}. Derived architecture after each epoch (true accuracy): "
                + ", ".join(f"{h['epoch']}: #{h['index']} ({h['true_acc']:.2f})" for h in d["history"]) + "."]
+    dates = ", ".join(sorted({r["rescored"] for r in merged.values() if "rescored" in r}))
+    rescored = [f"The GCN columns were refitted on {dates} with the predictor default of that day from the committed "
+                "`supernet_methods_<method>_ws.csv.gz` scores (`--rescore`); raw columns and training records are "
+                "those of the original runs.", ""] if dates else []
     md += ["", f"Notes: `landmarks` uses the true accuracy of {args.landmarks} landmark architectures during training "
            "(none of them in the scored sample). `GCN+lm` columns give every method's GCN the same landmarks after "
            "the fact (the predictor's landmark correction, `LandmarkCorrection`), so the two uses of the same known "
            "accuracies can be compared. `fewshot` and `uniform_ft` continue the `uniform` run, and their epoch "
            "count and train minutes include it.", "",
+           *rescored,
            f"Reproduce: `NASGCN_DATA=../shared/data python benchmarks/supernet_methods.py --runs RUNS` "
            f"(this call: `{meta['command']}`)", ""]
     Path(f"{out}.md").write_text("\n".join(md))
