@@ -23,6 +23,9 @@ Usage (resumable: each run and evaluation continues where it stopped):
     NASGCN_DATA=../shared/data python benchmarks/supernet_methods.py --runs ~/nasgcn-runs/methods \\
         --uniform-run ~/nasgcn-runs/cpu
 
+Refit only the GCN columns from the committed scores, with the current predictor default (no training):
+    NASGCN_DATA=../shared/data python benchmarks/supernet_methods.py --rescore
+
 Writes benchmarks/results/supernet_methods.{json,md,csv,png}.
 """
 
