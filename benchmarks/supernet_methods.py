@@ -36,7 +36,6 @@ import json
 import logging
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -90,13 +89,10 @@ def _scores(ws: pd.DataFrame, true: np.ndarray, threads: int, landmarks: np.ndar
     }
 
 
-def _landmark_file(runs: Path, k: int, exclude: np.ndarray, true: np.ndarray, seed: int) -> Path:
-    """``k`` landmark architectures (index, true_acc) from the non-degenerate cells not in ``exclude``."""
+def _landmarks(k: int, exclude: np.ndarray, seed: int) -> np.ndarray:
+    """``k`` landmark architectures (sorted official indices) from the non-degenerate cells not in ``exclude``."""
     pool = np.setdiff1d(np.flatnonzero(~degenerate_mask()), exclude)
-    pick = np.sort(np.random.default_rng([seed, 0x1A4D]).choice(pool, size=k, replace=False))
-    path = runs / f"landmarks{k}_seed{seed}.csv"
-    pd.DataFrame({"index": pick, "true_acc": true[pick]}).to_csv(path, index=False)
-    return path
+    return np.sort(np.random.default_rng([seed, 0x1A4D]).choice(pool, size=k, replace=False))
 
 
 def _rescore(methods: list[str], sample_idx: np.ndarray, true: np.ndarray, args: argparse.Namespace,
@@ -146,8 +142,6 @@ def main() -> None:
         raise SystemExit(f"unknown method(s) {bad}; choose from {', '.join(METHODS)}")
     if args.runs is None and not args.rescore:
         raise SystemExit("--runs DIR is needed to train and score (or pass --rescore to refit from the committed scores)")
-    runs = Path(args.runs).expanduser() if args.runs else Path(tempfile.mkdtemp(prefix="supernet_methods_"))
-    runs.mkdir(parents=True, exist_ok=True)
     base: SupernetConfig = load_config(args.config)
     args.describe = (f"{base.data.source} {base.data.split} split, C={base.model.C}, N={base.model.N}, "
                      f"{base.train.epochs} epochs, batch {base.train.batch_size}")
@@ -157,11 +151,14 @@ def main() -> None:
     archs = sample_archs(args.sample, seed=args.seed, include_degenerate=False)
     sample_idx = np.array([a.index for a in archs])
     ws_name = f"ws_sample{args.sample}_seed{args.seed}.csv"
-    lm_file = _landmark_file(runs, args.landmarks, sample_idx, true, args.seed)
-    lm_idx = pd.read_csv(lm_file)["index"].to_numpy()
+    lm_idx = _landmarks(args.landmarks, sample_idx, args.seed)
     if args.rescore:
         _write(_rescore(methods, sample_idx, true, args, lm_idx), args, t_all)
         return
+    runs = Path(args.runs).expanduser()
+    runs.mkdir(parents=True, exist_ok=True)
+    lm_file = runs / f"landmarks{args.landmarks}_seed{args.seed}.csv"
+    pd.DataFrame({"index": lm_idx, "true_acc": true[lm_idx]}).to_csv(lm_file, index=False)
     images = load_images(base)
     uniform_run = Path(args.uniform_run).expanduser() if args.uniform_run else runs / "uniform"
     ft_epochs = args.fewshot_epochs * len(split_patterns([int(e) for e in args.fewshot_edges.split(",")]))

@@ -156,24 +156,32 @@ def log_synflow(net: nn.Module, input_shape: Sequence[int], run: Callable[[torch
     return math.log(total) if total > 0 else float("-inf")
 
 
+def _untrained_net(arch: Arch, cfg: ProxyConfig, num_classes: int, device: torch.device,
+                   fmt: torch.memory_format = torch.contiguous_format) -> StandaloneNet:
+    """The network the proxies score: initialised from ``cfg.seed``, affine BN in training mode."""
+    net = StandaloneNet(arch, cfg.C, cfg.N, num_classes, bn_affine=True, track_running_stats=True, seed=cfg.seed)
+    return net.to(device, memory_format=fmt).train()
+
+
 def score_proxies(arch: Arch, x: torch.Tensor, y: torch.Tensor, cfg: ProxyConfig, num_classes: int = 10) -> tuple[float, ...]:
     """The proxies of ``arch`` (in :data:`PROXIES` order) on the minibatch ``x`` [B, 3, H, W], ``y`` [B].
 
     One forward pass (ReLU hooks for nwot) serves nwot, jacov (input gradient) and snip/grad_norm (loss
     gradient of the conv and linear weights only); synflow then spends the same network.  On CPU the
-    float32 pass runs in channels-last memory (about 1.2x faster; sums are ordered differently, so values
-    move by float rounding, up to ~1e-3 relative in snip and grad_norm).
+    float32 pass runs in channels-last memory (faster; sums are ordered differently, so values move by
+    float rounding against :func:`reference_scores`: typically a few 1e-3 relative in snip and grad_norm,
+    up to ~6e-2 on a few cells of the space).
     """
-    net = StandaloneNet(arch, cfg.C, cfg.N, num_classes, bn_affine=True, track_running_stats=True, seed=cfg.seed)
     nhwc = x.device.type == "cpu"
     fmt = torch.channels_last if nhwc else torch.contiguous_format
-    net = net.to(x.device, memory_format=fmt).train()
+    net = _untrained_net(arch, cfg, num_classes, x.device, fmt)
     B = x.shape[0]
     K = torch.zeros(B, B, dtype=torch.float64, device=x.device)
     codes: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def count(_m: nn.Module, inp: tuple[torch.Tensor, ...], _out: torch.Tensor) -> None:
-        # every conv edge out of a node has that node (the same tensor) as its ReLU's input: one kernel each
+        # every conv edge out of a node has that node (the same tensor) as its ReLU's input: one kernel per
+        # node, added once per edge; the tensor is held so that its id is not reused during the pass
         h = inp[0]
         seen = codes.get(id(h))
         if seen is None:
@@ -183,7 +191,7 @@ def score_proxies(arch: Arch, x: torch.Tensor, y: torch.Tensor, cfg: ProxyConfig
         K.add_(seen[1])
 
     hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, nn.ReLU)]
-    xin = x.contiguous(memory_format=fmt).clone(memory_format=fmt).requires_grad_(True)
+    xin = x.clone(memory_format=fmt).requires_grad_(True)
     logits = net(xin, all_edges=True)
     for h in hooks:
         h.remove()
@@ -195,7 +203,7 @@ def score_proxies(arch: Arch, x: torch.Tensor, y: torch.Tensor, cfg: ProxyConfig
     grads = torch.autograd.grad(nn.functional.cross_entropy(logits, y), weights, allow_unused=True)
     del logits
     snip, grad_norm = snip_gradnorm(weights, grads)
-    net = net.to(memory_format=torch.contiguous_format)  # float64 convolutions have no fast NHWC path
+    net = net.to(torch.float64, memory_format=torch.contiguous_format)  # float64 convolutions have no fast NHWC path
     synflow = log_synflow(net, (1, *x.shape[1:]), net)
     return nwot, synflow, jacov, snip, grad_norm
 
@@ -204,8 +212,7 @@ def reference_scores(arch: Arch, x: torch.Tensor, y: torch.Tensor, cfg: ProxyCon
     """The same proxies as :func:`score_proxies`, computed the plain way it is checked and timed against
     (tests, ``benchmarks/proxies_speed.py``): a kernel per ReLU, contiguous memory, ``backward()`` into
     every parameter, synflow through every edge."""
-    net = StandaloneNet(arch, cfg.C, cfg.N, num_classes, bn_affine=True, track_running_stats=True, seed=cfg.seed)
-    net = net.to(x.device).train()
+    net = _untrained_net(arch, cfg, num_classes, x.device)
     K = torch.zeros(len(x), len(x), dtype=torch.float64, device=x.device)
 
     def count(_m: nn.Module, inp: tuple[torch.Tensor, ...], _out: torch.Tensor) -> None:
