@@ -1,11 +1,18 @@
-"""How much can landmarks add to the fused table?  A sweep over the landmark count on the TUNING seeds.
+"""How should landmarks enter the fused table?  A sweep of the landmark path on the TUNING seeds.
 
-Per weight-sharing source and seed, one ``fit_table(ws, proxies=P)`` (the function behind ``nasgcn fit
---ws --proxies``) gives every signal's normal score (its ``sig_*`` columns).  A
-:class:`predictor.fusion.FusionPredictor` is then fitted on those signals with K random non-degenerate
-landmarks (their NAS-Bench-201 accuracy; two independent draws per K): the non-negative ridge that
-re-weights the signals, as ``nasgcn fit --landmarks`` does.  Scored on all 15,625 against the truth,
-beside the same fusion without landmarks.  Sources as in ``fusion_ws_weight.py``.
+Per weight-sharing source and seed (1,000 scores, as in ``fusion_ws_weight.py``) and per landmark count
+(random non-degenerate cells with their NAS-Bench-201 accuracy), a
+:class:`predictor.fusion.FusionPredictor` (what ``nasgcn fit --ws --proxies --landmarks`` fits) over the
+signals ``fit_table`` uses (ws, the proxy table's columns, params), in four variants:
+
+- ``twin`` weight 0 or 3: the landmark-corrected weight-sharing signal ``ws_lm`` left out or in;
+- ``ridge`` ``signals`` (a non-negative ridge on the fused score and every signal's normal score, the
+  design before 2026-12-02) or ``fused`` (the same ridge on the fused score alone: a monotone map onto
+  the true-accuracy scale, so the ranking is the fused one).
+
+Scored on all 15,625 against the truth, beside the fusion without landmarks.  The GCN fits (the ws
+completion and the landmark-base GCN) depend on the seed only, so they are fitted once per seed and
+source and reused across variants (the same fits ``FusionPredictor`` would make each time).
 
     NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_landmarks.py --seeds 0-4
 """
@@ -15,65 +22,105 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from predictor.fusion import FusionPredictor
-from predictor.table import fit_table, sample_ws
+import predictor.fusion as fusion
+from predictor import graphs as G
+from predictor.fusion import FusionPredictor, read_signal_table
+from predictor.table import sample_ws
 from predictor.truth import load_truth, truth_accuracy
-from supernet.space import degenerate_mask
+from supernet.space import NUM_ARCHS, degenerate_mask
 
 from signal_fusion import _score, _seeds, ws_sources  # benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 METRICS = ("kendall_tau", "top5pct_tau", "p_at_top5pct", "pred_best_true")
+VARIANTS = (("0", "signals"), ("0", "fused"), ("3", "signals"), ("3", "fused"))
+"""(twin weight, landmark ridge) pairs; ("0", "signals") is the design before 2026-12-02."""
+
+
+class _Fitted:
+    """Stands in for an estimator ``make_model`` built: ``fit`` returns a cached fit for the same model,
+    parameters, seed and data, so one GCN serves every variant of a seed."""
+
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs, self.est = args, kwargs, None
+
+    def fit(self, idx: np.ndarray, y: np.ndarray) -> Any:
+        key = (repr(self.args), repr(sorted(self.kwargs.items())), idx.tobytes(), y.tobytes())
+        if key not in self.cache:
+            self.cache[key] = _make_model(*self.args, **self.kwargs).fit(idx, y)
+        self.est = self.cache[key]
+        return self.est
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["est"], name)
+
+
+_make_model = fusion.make_model
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0-4")
-    ap.add_argument("--counts", type=int, nargs="+", default=[20, 50, 200])
-    ap.add_argument("--draws", type=int, default=2)
+    ap.add_argument("--counts", type=int, nargs="+", default=[20, 50])
+    ap.add_argument("--sources", default=None, help="comma-separated subset of the sources (default all four)")
     ap.add_argument("--proxies", default=str(RESULTS / "proxies_cifar10.csv.gz"))
     ap.add_argument("--out", default=str(RESULTS / "fusion_landmarks"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(1)
+    fusion.make_model = _Fitted  # type: ignore[assignment]
     deg = degenerate_mask()
     pool = np.flatnonzero(~deg)
     truth = np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
+    prox = read_signal_table(args.proxies)
+    params = pd.DataFrame({"params": G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]})
     sources = ws_sources()
+    if args.sources:
+        sources = {k: sources[k] for k in args.sources.split(",")}
     rows = []
     for name, ws_all in sources.items():
         for seed in _seeds(args.seeds):
-            t = fit_table(sample_ws(ws_all, 1000, seed), proxies=args.proxies, seed=seed)
-            sig = t.signals
-            rows.append({"source": name, "seed": seed, "landmarks": 0, "draw": 0,
-                         **_score(FusionPredictor().fit(sig).score_space(), truth, deg)})
+            _Fitted.cache.clear()
+            ws = sample_ws(ws_all, 1000, seed)
+            w = np.full(NUM_ARCHS, np.nan)
+            w[ws["index"].to_numpy()] = ws["ws_acc"].to_numpy()
+            sig = pd.concat([pd.DataFrame({"ws": w}), prox, params], axis=1)
+            rows.append({"source": name, "seed": seed, "landmarks": 0, "twin": "-", "ridge": "-",
+                         **_score(FusionPredictor(random_state=seed).fit(sig).score_space(), truth, deg)})
             for k in args.counts:
-                for draw in range(args.draws):
-                    lm = np.sort(np.random.default_rng([seed, k, draw, 0x1B]).choice(pool, k, replace=False))
-                    f = FusionPredictor().fit(sig, landmarks=(lm, truth[lm]))
-                    rows.append({"source": name, "seed": seed, "landmarks": k, "draw": draw,
+                lm = np.sort(np.random.default_rng([seed, k, 0x1B]).choice(pool, k, replace=False))
+                for twin, ridge in VARIANTS:
+                    f = FusionPredictor(corrected_weight=float(twin), landmark_ridge=ridge, random_state=seed)
+                    f.fit(sig, landmarks=(lm, truth[lm]))
+                    rows.append({"source": name, "seed": seed, "landmarks": k, "twin": twin, "ridge": ridge,
                                  **_score(f.score_space(), truth, deg)})
-            print(name, seed, flush=True)
+            print(name, seed, rows[-1]["kendall_tau"], flush=True)
     d = pd.DataFrame(rows)
     d.to_csv(args.out + "_runs.csv", index=False)
-    s = d.groupby(["landmarks"])[list(METRICS)].agg(["mean", "min"])
-    per = d.groupby(["source", "landmarks"])["kendall_tau"].mean().unstack("landmarks")
+    keys = ["landmarks", "twin", "ridge"]
+    s = d.groupby(keys, sort=False)[list(METRICS)].agg(["mean", "min"])
+    per = d.groupby(["source", *keys], sort=False)["kendall_tau"].mean().unstack("source")
     lines = [f"# Landmarks in the fused table, tuning seeds {args.seeds}", "",
              f"Run: `NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_landmarks.py --seeds {args.seeds}`. "
-             f"{args.draws} landmark draws per count, seed and source; mean (worst run) over the four sources.", "",
-             "| landmarks | tau | top-5% tau | P@top-5% | pick |", "|---:|---:|---:|---:|---:|"]
-    for k, r in s.iterrows():
-        lines.append(f"| {k} | " + " | ".join(f"{r[(m, 'mean')]:.3f} ({r[(m, 'min')]:.3f})" for m in METRICS) + " |")
-    lines += ["", "Kendall tau per source:", "", "| source | " + " | ".join(f"{k} lm" for k in per.columns) + " |",
-              "|---|" + "---:|" * len(per.columns)]
-    for src, r in per.iterrows():
-        lines.append(f"| {src} | " + " | ".join(f"{v:.3f}" for v in r) + " |")
+             "One landmark draw per count, seed and source; twin = weight of `ws_lm` (the landmark-corrected "
+             "weight-sharing GCN), ridge = the landmark ridge's design. Mean (worst run) over the sources.", "",
+             "| landmarks | twin | ridge | tau | top-5% tau | P@top-5% | pick |", "|---:|---:|---|---:|---:|---:|---:|"]
+    for key, r in s.iterrows():
+        lines.append("| " + " | ".join(map(str, key)) + " | "
+                     + " | ".join(f"{r[(m, 'mean')]:.3f} ({r[(m, 'min')]:.3f})" for m in METRICS) + " |")
+    lines += ["", "Kendall tau per source:", "", "| landmarks | twin | ridge | " + " | ".join(per.columns) + " |",
+              "|---:|---:|---|" + "---:|" * len(per.columns)]
+    for key, r in per.iterrows():
+        lines.append("| " + " | ".join(map(str, key)) + " | " + " | ".join(f"{v:.3f}" for v in r) + " |")
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -66,9 +66,9 @@ def _train_seconds(run: Path) -> float:
 
 
 def _scores(ws: pd.DataFrame, true: np.ndarray, threads: int, landmarks: np.ndarray) -> dict[str, Any]:
-    """Raw metrics on the scored sample, GCN metrics over the space (and on the sample), and the GCN with
-    the post-hoc landmark correction from the same ``landmarks`` (official indices) the ``landmarks``
-    method trains with."""
+    """Raw metrics on the scored sample, GCN metrics over the space (and on the sample), and the GCN
+    built for correction (``landmark_base``) with the post-hoc landmark correction from the same
+    ``landmarks`` (official indices) the ``landmarks`` method trains with."""
     idx = ws["index"].to_numpy()
     y = ws["ws_acc"].to_numpy()
     raw = evaluate_ranking(y, true[idx])
@@ -79,7 +79,9 @@ def _scores(ws: pd.DataFrame, true: np.ndarray, threads: int, landmarks: np.ndar
     pred = est.predict_space()
     gcn_space = evaluate_ranking(pred, true, degenerate=degenerate_mask())
     gcn_sample = evaluate_ranking(pred[idx], true[idx])
-    corrected = LandmarkCorrection(est).fit(landmarks, true[landmarks])
+    base = make_model("gcn", random_state=0, landmark_base=True)  # what `nasgcn fit --landmarks` corrects
+    base.set_params(num_threads=threads)
+    corrected = LandmarkCorrection(base.fit(idx[order], y[order])).fit(landmarks, true[landmarks])
     gcn_lm = evaluate_ranking(corrected.predict_space(), true, degenerate=degenerate_mask())
     return {
         "raw": {k: raw[k] for k in KEYS},

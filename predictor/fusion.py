@@ -6,8 +6,9 @@ normal score over the non-degenerate cells (Gaussian transform of its ranks: sca
 points, log-synflow and parameter counts can be averaged); a signal known for only part of the space is
 first completed by a GCN fitted to it over the cell graphs (its own column in the table shows the
 completed signal).  The fused score is the weighted mean of the normal scores.  With landmarks
-(architectures of known true accuracy) a non-negative ridge on the signals' normal scores, chosen by
-leave-one-out, maps them to the true accuracy instead.
+(architectures of known true accuracy) every completed signal also gets a landmark-corrected twin
+(``ws_lm`` for the weight-sharing scores), and a non-negative ridge on the signals' normal scores,
+chosen by leave-one-out, maps them to the true accuracy.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from supernet.space import NUM_ARCHS, clip_text, degenerate_mask
 from supernet.proxies import PROXY_SCHEMA
 from supernet.tables import BenchmarkError, align_to_space, read_arch_table, validate_table
 
-from .models import from_logerr, logerr, make_model
+from .models import LandmarkCorrection, from_logerr, logerr, make_model
 
-__all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "order_head",
-           "read_signal_table", "NON_SIGNAL_COLUMNS"]
+__all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "CORRECTED_SUFFIX",
+           "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ top-5% tau is -0.08 and 0.02 against 0.16 for synflow and the weight-sharing GCN
 supernet).  Chosen on the tuning seeds 0-4 over the four weight-sharing files with head fractions
 0.15/0.2/0.3 and weights ws 0.5/1, jacov 0.5/1, params 0/0.5, nwot 0/0.25: top-5% tau 0.07 -> 0.18,
 P@top-5% 0.45 -> 0.49, Kendall tau unchanged (0.742); benchmarks/results/fusion_head.md."""
+
+
+CORRECTED_SUFFIX = "_lm"
+"""With landmarks, a completed signal ``<name>`` gets a twin ``<name>_lm``: the same values completed by a
+model built for correction and corrected to the landmarks' true accuracy (see :class:`FusionPredictor`)."""
 
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
@@ -144,13 +150,31 @@ class FusionPredictor(BaseEstimator):
     (its hyper-parameters), ``head_fraction`` and ``head_weights`` (the cells in the fused top
     ``head_fraction`` of the non-degenerate space keep their places above the rest, but take the fused
     values among themselves in the order of the ``head_weights`` mean, :data:`DEFAULT_HEAD_WEIGHTS` when
-    None; 0, or no head signal among the fused ones, leaves the fused order), ``landmark_alphas`` (ridge
-    penalties tried by leave-one-out), ``random_state``.
+    None; 0, or no head signal among the fused ones, leaves the fused order), ``corrected_weight`` (the
+    default weight of a landmark-corrected twin, below; ``weights`` may name the twin, 0 drops it),
+    ``landmark_ridge`` (``fused`` or ``signals``, below), ``landmark_alphas`` (ridge penalties tried by leave-one-out), ``random_state``.
+
+    With landmarks, each completed signal ``c`` also enters as ``c_lm``: completed again by the
+    ``completion`` model built with :data:`~predictor.models.LANDMARK_BASE_PARAMS` and corrected to the
+    landmarks' true accuracy by :class:`~predictor.models.LandmarkCorrection` (op counts and a curve in
+    the completed value).  The fused score is then mapped onto the true-accuracy scale by a non-negative
+    ridge fitted to the landmarks' log-error: on the fused score alone (``landmark_ridge="fused"``, a
+    monotone map: the landmarks change the ranking through the twins only) or on the fused score and
+    every signal (``"signals"``, re-weighting them).  Chosen on the tuning seeds 0-4 over the four
+    weight-sharing sources (``benchmarks/results/fusion_landmarks.md``; mean tau with 20 / 50 random
+    landmarks): the design before, no twin and the signals ridge, 0.729 / 0.740 (0.742 without
+    landmarks); the twin with the signals ridge 0.743 / 0.772 (worst run 0.647); the twin with the ridge
+    on the fused score 0.766 / 0.777.  The twin's weight 3 came from scratch sweeps on the same seeds (1 /
+    2 / 3 gave tau 0.761 / 0.775 / 0.781 on the one-shot file, 0.769 / 0.778 / 0.781 on the project's CPU
+    supernet); the head is left to the plain signals (the twin in the head raised the one-shot file's
+    top-5% tau, 0.131 -> 0.178, and lowered the CPU supernet's, 0.196 -> 0.157); fitting the signals ridge
+    on the twin's leave-one-out values (proper stacking) was lower still.
 
     ``fit(signals, landmarks=None)``: ``signals`` a DataFrame of 15,625 rows in official index order,
     one column per signal, NaN where unknown.  Learned: ``signal_scores_`` (completed normal scores),
     ``fused_``, ``ranked_`` (``fused_`` with the head re-ordered: the no-landmark score), ``head_``
-    (bool[15625]), ``head_weights_``, ``spread_`` (float[15625]: weighted standard deviation of the
+    (bool[15625]), ``head_weights_``, ``completers_`` / ``correctors_`` (signal -> fitted completion model /
+    its landmark correction), ``spread_`` (float[15625]: weighted standard deviation of the
     signals' normal scores about ``fused_``, how much the signals disagree on a cell), ``weights_``, and
     with landmarks ``coef_``/``alpha_`` and ``landmark_loo_`` ((indices, true accuracy %, leave-one-out
     accuracy %) of the non-degenerate landmarks).
@@ -163,6 +187,8 @@ class FusionPredictor(BaseEstimator):
         completion_params: Mapping[str, Any] | None = None,
         head_fraction: float = 0.2,
         head_weights: Mapping[str, float] | None = None,
+        corrected_weight: float = 3.0,
+        landmark_ridge: str = "fused",
         landmark_alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
         random_state: int | None = 0,
     ) -> None:
@@ -171,16 +197,15 @@ class FusionPredictor(BaseEstimator):
         self.completion_params = completion_params
         self.head_fraction = head_fraction
         self.head_weights = head_weights
+        self.corrected_weight = corrected_weight
+        self.landmark_ridge = landmark_ridge
         self.landmark_alphas = landmark_alphas
         self.random_state = random_state
 
     def _complete(self, name: str, v: np.ndarray) -> tuple[np.ndarray, bool]:
         """(values for the whole space, completed?) of one signal."""
-        nd = ~degenerate_mask()
-        known = np.isfinite(v) & nd
-        if known.sum() < 2:
-            raise ValueError(f"signal {name!r} has {int(known.sum())} non-degenerate values; need at least 2")
-        if known[nd].all():
+        known = self._known(name, v)
+        if known[~degenerate_mask()].all():
             return v, False
         est = make_model(self.completion, self.completion_params, random_state=self.random_state)
         idx = np.flatnonzero(known)
@@ -189,22 +214,58 @@ class FusionPredictor(BaseEstimator):
         self.completers_[name] = est
         return est.predict_space(), True
 
+    @staticmethod
+    def _known(name: str, v: np.ndarray) -> np.ndarray:
+        """bool[15625]: the non-degenerate cells where signal ``name`` has a value (at least 2)."""
+        known = np.isfinite(v) & ~degenerate_mask()
+        if known.sum() < 2:
+            raise ValueError(f"signal {name!r} has {int(known.sum())} non-degenerate values; need at least 2")
+        return known
+
+    def _corrected(self, name: str, v: np.ndarray, landmarks: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """float[15625]: a partial signal completed by a model built for correction (``landmark_base``)
+        and corrected to the landmarks' true accuracy (:class:`~predictor.models.LandmarkCorrection`)."""
+        idx = np.flatnonzero(self._known(name, v))
+        est = make_model(self.completion, self.completion_params, random_state=self.random_state, landmark_base=True)
+        log.info("completing signal %s for the landmark correction with %s", name, self.completion)
+        corr = LandmarkCorrection(est.fit(idx, v[idx])).fit(*landmarks)
+        self.correctors_[name] = corr
+        return corr.predict_space()
+
     def fit(self, signals: pd.DataFrame, landmarks: tuple[np.ndarray, np.ndarray] | None = None) -> "FusionPredictor":
         t0 = time.perf_counter()
         if len(signals) != NUM_ARCHS or signals.shape[1] == 0:
             raise ValueError(f"signals must be a frame of {NUM_ARCHS} rows (official order) and >= 1 column, got {signals.shape}")
-        w = {str(c): float((self.weights or {}).get(str(c), DEFAULT_WEIGHTS.get(str(c), 1.0))) for c in signals.columns}
+        twins = [f"{c}{CORRECTED_SUFFIX}" for c in signals.columns]
+        clash = sorted(set(map(str, signals.columns)) & set(twins))
+        if clash:
+            raise ValueError(f"signal name(s) {clash} end in {CORRECTED_SUFFIX!r}, the suffix of a landmark-corrected "
+                             "signal; rename them")
+        given = dict(self.weights or {})
+        w = {str(c): float(given.get(str(c), DEFAULT_WEIGHTS.get(str(c), 1.0))) for c in signals.columns}
         w = {c: x for c, x in w.items() if x != 0.0}
         if not w or any(x < 0 for x in w.values()):
             raise ValueError(f"signal weights must be >= 0 with at least one positive; got {w}")
+        if landmarks is not None:
+            landmarks = self._check_landmarks(*landmarks)
         self.completers_: dict[str, Any] = {}
+        self.correctors_: dict[str, Any] = {}
         scores, completed = {}, []
-        for c in w:
-            full, was = self._complete(c, signals[c].to_numpy(dtype=np.float64))
+        for c in list(w):
+            v = signals[c].to_numpy(dtype=np.float64)
+            full, was = self._complete(c, v)
             scores[c] = normal_scores(full)
-            if was:
-                completed.append(c)
-        self.signal_scores_ = pd.DataFrame(scores)
+            if not was:
+                continue
+            completed.append(c)
+            twin = f"{c}{CORRECTED_SUFFIX}"
+            tw = float(given.get(twin, self.corrected_weight))
+            if landmarks is not None and tw != 0.0:
+                if tw < 0:
+                    raise ValueError(f"signal weights must be >= 0; got {twin}: {tw}")
+                scores[twin] = normal_scores(self._corrected(c, v, landmarks))
+                w[twin] = tw
+        self.signal_scores_ = pd.DataFrame({c: scores[c] for c in w})  # columns in the order of the weights
         self.completed_ = completed
         self.weights_ = w
         Z = self.signal_scores_.to_numpy()
@@ -224,13 +285,26 @@ class FusionPredictor(BaseEstimator):
         self.head_weights_ = {c: float(x) for c, x in hw.items() if c in self.weights_ and float(x) != 0}
         self.ranked_, self.head_ = order_head(self.fused_, self.signal_scores_, self.head_fraction, self.head_weights_)
 
-    def _fit_landmarks(self, idx: np.ndarray, true_acc: np.ndarray) -> None:
+    def _landmark_design(self) -> tuple[np.ndarray, list[str]]:
+        """(float[15625, d] design of the landmark ridge, its column names) for ``landmark_ridge``."""
+        if self.landmark_ridge == "fused":
+            return self.fused_[:, None], ["fused"]
+        return np.column_stack([self.fused_, self.signal_scores_.to_numpy()]), ["fused", *self.signal_scores_.columns]
+
+    def _check_landmarks(self, idx: Any, true_acc: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, true accuracy %) of the non-degenerate landmarks; ``ValueError`` for fewer than 3 or
+        an unknown ``landmark_ridge``."""
+        if self.landmark_ridge not in ("fused", "signals"):
+            raise ValueError(f"landmark_ridge must be 'fused' or 'signals', got {self.landmark_ridge!r}")
         idx = np.asarray(idx, dtype=np.int64)
         keep = ~degenerate_mask()[idx]
-        idx, t = idx[keep], logerr(np.asarray(true_acc, dtype=np.float64)[keep])
-        if idx.size < 3:
-            raise ValueError(f"need at least 3 non-degenerate landmarks, got {idx.size}")
-        X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])
+        if keep.sum() < 3:
+            raise ValueError(f"need at least 3 non-degenerate landmarks, got {int(keep.sum())}")
+        return idx[keep], np.asarray(true_acc, dtype=np.float64)[keep]
+
+    def _fit_landmarks(self, idx: np.ndarray, true_acc: np.ndarray) -> None:
+        t = logerr(true_acc)
+        X, names = self._landmark_design()
         best: tuple[float, float, np.ndarray] = (np.inf, 0.0, np.empty(0))
         for a in self.landmark_alphas:  # leave-one-out squared error
             loo = np.empty(idx.size)
@@ -243,7 +317,7 @@ class FusionPredictor(BaseEstimator):
         self.alpha_ = float(best[1])
         self.landmark_loo_ = (idx, from_logerr(t), from_logerr(best[2]))
         self.ridge_ = Ridge(alpha=self.alpha_, positive=True).fit(X[idx], t)
-        self.coef_ = dict(zip(["fused", *self.signal_scores_.columns], map(float, self.ridge_.coef_)))
+        self.coef_ = dict(zip(names, map(float, self.ridge_.coef_)))
 
     def score_space(self) -> np.ndarray:
         """float64[15625]: the fused ranking score (true-accuracy percent with landmarks, else ``ranked_``,
@@ -253,7 +327,6 @@ class FusionPredictor(BaseEstimator):
         deg = degenerate_mask()
         s = self.ranked_.copy()
         if self.coef_ is not None:
-            X = np.column_stack([self.fused_, self.signal_scores_.to_numpy()])[~deg]
-            s[~deg] = from_logerr(self.ridge_.predict(X))
+            s[~deg] = from_logerr(self.ridge_.predict(self._landmark_design()[0][~deg]))
             s, _ = order_head(s, self.signal_scores_, self.head_fraction, self.head_weights_)  # s is NaN on deg
         return np.where(deg, -np.inf, s)

@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="signal table (e.g. `nasgcn proxies` output; all or some architectures) to fuse with the "
                         "weight-sharing scores; repeat for several. Without --ws: a proxies-only fusion")
     p.add_argument("--weight", action="append", default=None, metavar="NAME=W",
-                   help="fusion weight of one signal (ws, params, a proxy column; default 1, 0 drops it)")
+                   help="fusion weight of one signal (ws, params, a proxy column, and with --landmarks ws_lm, the "
+                        "landmark-corrected ws; default ws 0.5, ws_lm 3, snip/grad_norm 0, others 1; 0 drops it)")
     p.add_argument("--head-fraction", type=float, default=None, metavar="F",
                    help="fusion: order the fused top F of the space among itself by the head weights "
                         "(default 0.2; 0 keeps the fused order)")
@@ -165,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hardware", default=None, help="latency CSV whose columns are appended")
     p.add_argument("--landmarks", default=None,
                    help="optional CSV (index/arch_str, true_acc) of architectures with KNOWN true accuracy used to "
-                        "correct the supernet's bias (recorded in the sidecar)")
+                        "correct the supernet's bias (recorded in the sidecar); the weight-sharing model is then "
+                        "fitted with the landmark base settings (GCN: no graph features, weight decay 1e-4)")
     _add_drop_nonfinite(p)
     _add_json(p)
     p.set_defaults(handler=_handler("table_commands", "_cmd_fit"))

@@ -10,7 +10,7 @@ predictor by name.
 from .base import BasePredictor
 from ..calibration import from_logerr, logerr
 from .correction import LandmarkCorrection
-from .factory import MODELS, make_model, model_name
+from .factory import LANDMARK_BASE_PARAMS, MODELS, make_model, model_name
 from .gbr import GBRPredictor
 from .gcn import GCNPredictor
 from .mlp import MLPPredictor
@@ -26,6 +26,7 @@ __all__ = [
     "logerr",
     "from_logerr",
     "MODELS",
+    "LANDMARK_BASE_PARAMS",
     "make_model",
     "model_name",
 ]

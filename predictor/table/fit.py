@@ -45,11 +45,12 @@ def fit_predictor(
 ) -> tuple[str, BasePredictor, LandmarkCorrection | None]:
     """(model name, the predictor fitted on ``ws_df``'s ``ws_acc``, its landmark correction or None).
 
-    ``model``: a :data:`predictor.models.MODELS` name (``model_params`` override its defaults) or an
-    unfitted estimator (its ``random_state`` is set to ``seed``); ``landmarks``: (indices, true_acc).
+    ``model``: a :data:`predictor.models.MODELS` name (``model_params`` override its defaults, which with
+    ``landmarks`` are first overridden by :data:`~predictor.models.LANDMARK_BASE_PARAMS`) or an unfitted
+    estimator (its ``random_state`` is set to ``seed``); ``landmarks``: (indices, true_acc).
     """
     if isinstance(model, str):
-        name, est = model, make_model(model, model_params, random_state=seed)
+        name, est = model, make_model(model, model_params, random_state=seed, landmark_base=landmarks is not None)
     else:
         if model_params:
             raise ValueError("model_params only apply when model is given by name")
@@ -201,7 +202,8 @@ def fit_table(
             "signals": list(fusion.weights_), "weights": fusion.weights_,
             "head_fraction": fusion.head_fraction, "head_weights": fusion.head_weights_,
             "head_size": int(fusion.head_.sum()),
-            "completed_signals": fusion.completed_, "landmark_coefficients": fusion.coef_,
+            "completed_signals": fusion.completed_, "corrected_signals": list(fusion.correctors_),
+            "landmark_coefficients": fusion.coef_,
             "seed": seed, "n_ws": 0 if ws_df is None else int(len(ws_df)), **_landmark_meta(lm),
             "pred_acc_scale": scale,
             "pred_std": ("not estimated: the fused score has no accuracy scale (NaN)" if std is None else

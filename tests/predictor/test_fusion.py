@@ -81,6 +81,36 @@ def test_fusion_with_landmarks_predicts_true_accuracy() -> None:
         FusionPredictor(completion="ridge").fit(sig, landmarks=(np.flatnonzero(DEG)[:5], np.full(5, 10.0)))
 
 
+def test_landmarks_add_a_corrected_twin_of_each_completed_signal() -> None:
+    rng = np.random.default_rng(2)
+    sig = _signals(rng)
+    true = 85 + 8 * (PARAMS - PARAMS.min()) / np.ptp(PARAMS)
+    lm = rng.choice(LIVE, 20, replace=False)
+    f = FusionPredictor(completion="ridge").fit(sig, landmarks=(lm, true[lm]))
+    assert list(f.signal_scores_.columns) == list(f.weights_) == ["ws", "full", "part", "ws_lm", "part_lm"]
+    w = np.array([DEFAULT_WEIGHTS["ws"], 1.0, 1.0, 3.0, 3.0])
+    assert list(f.weights_.values()) == w.tolist()
+    np.testing.assert_allclose(f.fused_[LIVE], f.signal_scores_.loc[LIVE].to_numpy() @ w / w.sum())
+    assert sorted(f.correctors_) == ["part", "ws"]
+    twin = f.correctors_["ws"].predict_space()  # the ws completion corrected to the landmarks' true accuracy
+    assert 80 < np.median(twin[LIVE]) < 95
+    np.testing.assert_array_equal(f.signal_scores_["ws_lm"].to_numpy(), normal_scores(twin))
+    # the default landmark ridge maps the fused score monotonically: the no-landmark order is kept
+    assert list(f.coef_) == ["fused"]
+    s = f.score_space()
+    assert kendalltau(s[LIVE], f.ranked_[LIVE])[0] == pytest.approx(1.0)
+    g = FusionPredictor(completion="ridge", weights={"ws_lm": 0.0, "part_lm": 1.0}, landmark_ridge="signals").fit(
+        sig, landmarks=(lm, true[lm]))
+    assert "ws_lm" not in g.signal_scores_ and g.weights_["part_lm"] == 1.0 and sorted(g.correctors_) == ["part"]
+    assert list(g.coef_) == ["fused", "ws", "full", "part", "part_lm"] and list(g.weights_) == list(g.coef_)[1:]
+    plain = FusionPredictor(completion="ridge").fit(sig)  # no landmarks, no twins
+    assert list(plain.signal_scores_.columns) == ["ws", "full", "part"] and not plain.correctors_
+    with pytest.raises(ValueError, match="end in '_lm'"):
+        FusionPredictor(completion="ridge").fit(sig.assign(full_lm=sig["full"]))
+    with pytest.raises(ValueError, match="landmark_ridge must be"):
+        FusionPredictor(completion="ridge", landmark_ridge="all").fit(sig, landmarks=(lm, true[lm]))
+
+
 def _proxy_file(tmp_path, rows: np.ndarray, values: dict[str, np.ndarray], name: str = "p.csv"):
     archs = all_archs()
     df = pd.DataFrame({"index": rows, "arch_str": [archs[i].to_str() for i in rows], **values})

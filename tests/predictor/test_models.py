@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -341,3 +342,22 @@ def test_a_pickled_gcn_is_small_and_predicts_the_same_after_loading():
     np.testing.assert_array_equal(back.predict_space(), want)  # the cache is rebuilt on first use
     np.testing.assert_array_equal(back.predict_std(np.arange(NUM_ARCHS)), want_std)
     assert "_space_cache" in back.__dict__ and len(pickle.dumps(back)) < 1_000_000
+
+
+def test_a_model_built_for_landmark_correction_takes_the_landmark_base_params(sample):
+    from predictor.models import LANDMARK_BASE_PARAMS
+    from predictor.table.fit import fit_predictor
+
+    base = make_model("gcn", landmark_base=True)
+    assert base.features == () and base.weight_decay == LANDMARK_BASE_PARAMS["gcn"]["weight_decay"] == 1e-4
+    assert make_model("gcn").features == ("live_counts",)  # the plain default is untouched
+    assert make_model("gcn", {"weight_decay": 0.5}, landmark_base=True).weight_decay == 0.5  # the caller's win
+    assert make_model("ridge", landmark_base=True).get_params() == make_model("ridge").get_params()
+    live = sample[~degenerate_mask()[sample]]
+    y = synthetic(live)
+    ws = pd.DataFrame({"index": live[:40], "ws_acc": y[:40]})
+    lm = (live[40:50], y[40:50] + 5.0)
+    _, est, corr = fit_predictor(ws, "gcn", landmarks=lm, model_params={"max_epochs": 2, "n_ensemble": 1})
+    assert est.features == () and est.weight_decay == 1e-4 and est.max_epochs == 2 and corr is not None
+    _, est, corr = fit_predictor(ws, "gcn", model_params={"max_epochs": 2, "n_ensemble": 1})
+    assert est.features == ("live_counts",) and corr is None
