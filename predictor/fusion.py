@@ -7,8 +7,8 @@ points, log-synflow and parameter counts can be averaged); a signal known for on
 first completed by a GCN fitted to it over the cell graphs (its own column in the table shows the
 completed signal).  The fused score is the weighted mean of the normal scores.  With landmarks
 (architectures of known true accuracy) every completed signal also gets a landmark-corrected twin
-(``ws_lm`` for the weight-sharing scores), and a non-negative ridge on the signals' normal scores,
-chosen by leave-one-out, maps them to the true accuracy.
+(``ws_lm`` for the weight-sharing scores), and a non-negative ridge fitted to the landmarks, its penalty
+chosen by leave-one-out, maps the fused score to the true accuracy.
 """
 
 from __future__ import annotations

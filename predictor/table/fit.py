@@ -177,8 +177,10 @@ def fit_table(
     with :func:`predictor.truth.load_hardware`) or aligned DataFrame; its columns are appended.
     ``landmarks``: OPTIONAL path or DataFrame (``index``/``arch_str`` and ``true_acc``, percent) of
     architectures whose true accuracy is known; they correct the model's bias (see
-    :class:`predictor.models.LandmarkCorrection`), their own rows hold their measured accuracy (std 0),
-    and they are recorded in the sidecar.
+    :class:`predictor.models.LandmarkCorrection`; a model given by name is then built with
+    :data:`~predictor.models.LANDMARK_BASE_PARAMS`; in a fused table they correct the weight-sharing
+    signal's twin ``ws_lm``, see :class:`~predictor.fusion.FusionPredictor`), their own rows hold their
+    measured accuracy (std 0), and they are recorded in the sidecar.
     ``drop_nonfinite``: drop ws/landmark rows with NaN/inf accuracy (logged) instead of refusing them.
     A GCN fitted on fewer than :data:`MIN_GCN_ROWS` architectures is fitted with a warning.
     """
