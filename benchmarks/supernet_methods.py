@@ -79,8 +79,7 @@ def _scores(ws: pd.DataFrame, true: np.ndarray, threads: int, landmarks: np.ndar
     pred = est.predict_space()
     gcn_space = evaluate_ranking(pred, true, degenerate=degenerate_mask())
     gcn_sample = evaluate_ranking(pred[idx], true[idx])
-    base = make_model("gcn", random_state=0, landmark_base=True)  # what `nasgcn fit --landmarks` corrects
-    base.set_params(num_threads=threads)
+    base = make_model("gcn", {"num_threads": threads}, random_state=0, landmark_base=True)  # what fit --landmarks corrects
     corrected = LandmarkCorrection(base.fit(idx[order], y[order])).fit(landmarks, true[landmarks])
     gcn_lm = evaluate_ranking(corrected.predict_space(), true, degenerate=degenerate_mask())
     return {

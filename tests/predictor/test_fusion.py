@@ -67,12 +67,17 @@ def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
         FusionPredictor().fit(sig.iloc[:100])
 
 
-def test_fusion_with_landmarks_predicts_true_accuracy() -> None:
-    rng = np.random.default_rng(1)
+def _landmark_case(seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, FusionPredictor]:
+    """(signals, a true accuracy set by the parameter count, 20 landmarks, the default fusion fitted with them)."""
+    rng = np.random.default_rng(seed)
     sig = _signals(rng)
     true = 85 + 8 * (PARAMS - PARAMS.min()) / np.ptp(PARAMS)
     lm = rng.choice(LIVE, 20, replace=False)
-    f = FusionPredictor(completion="ridge").fit(sig, landmarks=(lm, true[lm]))
+    return sig, true, lm, FusionPredictor(completion="ridge").fit(sig, landmarks=(lm, true[lm]))
+
+
+def test_fusion_with_landmarks_predicts_true_accuracy() -> None:
+    sig, true, lm, f = _landmark_case(1)
     assert all(c >= 0 for c in f.coef_.values()) and f.alpha_ in (0.1, 1.0, 10.0, 100.0)
     s = f.score_space()
     assert 80 < np.median(s[LIVE]) < 95  # true-accuracy scale, percent
@@ -82,11 +87,7 @@ def test_fusion_with_landmarks_predicts_true_accuracy() -> None:
 
 
 def test_landmarks_add_a_corrected_twin_of_each_completed_signal() -> None:
-    rng = np.random.default_rng(2)
-    sig = _signals(rng)
-    true = 85 + 8 * (PARAMS - PARAMS.min()) / np.ptp(PARAMS)
-    lm = rng.choice(LIVE, 20, replace=False)
-    f = FusionPredictor(completion="ridge").fit(sig, landmarks=(lm, true[lm]))
+    sig, true, lm, f = _landmark_case(2)
     assert list(f.signal_scores_.columns) == list(f.weights_) == ["ws", "full", "part", "ws_lm", "part_lm"]
     w = np.array([DEFAULT_WEIGHTS["ws"], 1.0, 1.0, 3.0, 3.0])
     assert list(f.weights_.values()) == w.tolist()
