@@ -42,7 +42,8 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
     landmarks; NaN with fewer than 3 of them).
 
     ``-log(100 - true) ≈ b0 + b1 z + b2 z^2 + sum_j c_j f_j`` fitted by ridge regression on the
-    non-degenerate landmarks (``alpha``; ``None`` = leave-one-out choice among 1e-2..1e3).  ``z`` is the prediction
+    non-degenerate landmarks (``alpha``; ``None`` = leave-one-out choice among ``alphas``, by default 11
+    values from 1e-2 to 1e3).  ``z`` is the prediction
     standardised over the whole space and clipped to the landmarks' range (the quadratic never
     extrapolates); when the fitted curve in ``z`` is not increasing over that range, the quadratic
     term is dropped and the fit repeated.  ``f_j`` are graph ``features`` (names of
@@ -56,11 +57,16 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
     """
 
     def __init__(
-        self, estimator: Any, features: Sequence[str] = ("live_counts", "skip_io"), alpha: float | None = None
+        self,
+        estimator: Any,
+        features: Sequence[str] = ("live_counts", "skip_io"),
+        alpha: float | None = None,
+        alphas: Sequence[float] | None = None,
     ) -> None:
         self.estimator = estimator
         self.features = features
         self.alpha = alpha
+        self.alphas = alphas
 
     def fit(self, archs: Any, true_acc: Any) -> "LandmarkCorrection":
         """Fit the correction on landmarks ``archs`` with TRUE accuracy ``true_acc`` (percent).
@@ -119,7 +125,7 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
             self.quadratic_ = quadratic
             X = self._design(pred_space[idx], idx)
             if self.alpha is None:
-                self.ridge_ = RidgeCV(alphas=np.logspace(-2, 3, 11)).fit(X, t)
+                self.ridge_ = RidgeCV(alphas=np.logspace(-2, 3, 11) if self.alphas is None else self.alphas).fit(X, t)
             else:
                 self.ridge_ = Ridge(alpha=self.alpha).fit(X, t)
             lo, hi = self.z_range_

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import Ridge
 from scipy.stats import kendalltau
 
 from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
-from predictor.fusion import DEFAULT_WEIGHTS, FusionPredictor, normal_scores, read_signal_table
+from predictor.fusion import _IsotonicMap, CORRECTION_ALPHAS, DEFAULT_WEIGHTS, FusionPredictor, normal_scores, read_signal_table
 from predictor.calibration import conformal_factor, from_logerr, logerr, rank_weights
 from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
 from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
@@ -93,6 +94,7 @@ def test_landmarks_add_a_corrected_twin_of_each_completed_signal() -> None:
     assert list(f.weights_.values()) == w.tolist()
     np.testing.assert_allclose(f.fused_[LIVE], f.signal_scores_.loc[LIVE].to_numpy() @ w / w.sum())
     assert sorted(f.correctors_) == ["part", "ws"]
+    assert all(c.ridge_.alpha_ in CORRECTION_ALPHAS for c in f.correctors_.values())  # the twins' penalties, >= 10
     twin = f.correctors_["ws"].predict_space()  # the ws completion corrected to the landmarks' true accuracy
     assert 80 < np.median(twin[LIVE]) < 95
     np.testing.assert_array_equal(f.signal_scores_["ws_lm"].to_numpy(), normal_scores(twin))
@@ -100,7 +102,7 @@ def test_landmarks_add_a_corrected_twin_of_each_completed_signal() -> None:
     assert list(f.coef_) == ["fused"]
     s = f.score_space()
     assert kendalltau(s[LIVE], f.ranked_[LIVE])[0] == pytest.approx(1.0)
-    g = FusionPredictor(completion="ridge", weights={"ws_lm": 0.0, "part_lm": 1.0}, landmark_ridge="signals").fit(
+    g = FusionPredictor(completion="ridge", weights={"ws_lm": 0.0, "part_lm": 1.0}, landmark_map="signals").fit(
         sig, landmarks=(lm, true[lm]))
     assert "ws_lm" not in g.signal_scores_ and g.weights_["part_lm"] == 1.0 and sorted(g.correctors_) == ["part"]
     assert list(g.coef_) == ["fused", "ws", "full", "part", "part_lm"] and list(g.weights_) == list(g.coef_)[1:]
@@ -108,8 +110,35 @@ def test_landmarks_add_a_corrected_twin_of_each_completed_signal() -> None:
     assert list(plain.signal_scores_.columns) == ["ws", "full", "part"] and not plain.correctors_
     with pytest.raises(ValueError, match="end in '_lm'"):
         FusionPredictor(completion="ridge").fit(sig.assign(full_lm=sig["full"]))
-    with pytest.raises(ValueError, match="landmark_ridge must be"):
-        FusionPredictor(completion="ridge", landmark_ridge="all").fit(sig, landmarks=(lm, true[lm]))
+    with pytest.raises(ValueError, match="landmark_map must be one of"):
+        FusionPredictor(completion="ridge", landmark_map="all").fit(sig, landmarks=(lm, true[lm]))
+
+
+def test_isotonic_landmark_map_is_increasing_and_extends_with_the_line_slope() -> None:
+    def line(slope: float) -> Ridge:
+        return Ridge(alpha=0.0, positive=True).fit(np.array([[0.0], [1.0]]), np.array([0.0, slope]))
+
+    m = _IsotonicMap(line(1.0), line(0.5), np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 2.0, 1.0, 3.0]))
+    x = np.array([-1.0, 0.0, 1.0, 1.5, 2.0, 3.0, 4.0])
+    # by hand: the violating pair (2, 1) pools to 1.5; below 0 the slope 1, above 3 the upper slope 0.5; + 1e-6 x
+    np.testing.assert_allclose(m.predict(x[:, None]), np.array([-1.0, 0.0, 1.5, 1.5, 1.5, 3.0, 3.5]) + 1e-6 * x, atol=1e-12)
+    assert np.all(np.diff(m.predict(x[:, None])) > 0)
+
+
+def test_landmark_map_never_predicts_above_the_best_landmark_inside_their_range() -> None:
+    """Landmarks crowding the fused top (as the loop's proposals do) and a true accuracy that saturates
+    there: the line overshoots the best landmark inside the landmarks' range, the isotonic map cannot."""
+    rng = np.random.default_rng(6)
+    sig = _signals(rng)
+    true = 94 - 4 * np.exp(-1.5 * (np.nan_to_num(normal_scores(PARAMS)) + 2)) + rng.normal(0, 0.1, PARAMS.size)
+    top = LIVE[np.argsort(-sig["full"].to_numpy()[LIVE])[:200]]
+    lm = np.concatenate([rng.choice(top, 12, replace=False), rng.choice(LIVE, 8, replace=False)])
+    best = {}
+    for kind in ("isotonic", "linear"):
+        f = FusionPredictor(completion="ridge", landmark_map=kind).fit(sig, landmarks=(lm, true[lm]))
+        inside = LIVE[f.fused_[LIVE] <= f.fused_[lm].max()]
+        best[kind] = from_logerr(f.map_.predict(f.fused_[inside][:, None])).max()
+    assert best["isotonic"] <= true[lm].max() + 1e-3 < best["linear"]
 
 
 def _proxy_file(tmp_path, rows: np.ndarray, values: dict[str, np.ndarray], name: str = "p.csv"):
