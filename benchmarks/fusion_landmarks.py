@@ -122,8 +122,11 @@ def main() -> None:
     s = d.groupby(keys, sort=False)[list(METRICS)].agg(["mean", "min"])
     hits = d.assign(hit=d["pred_best_true"] >= 94.1).groupby(keys, sort=False)["hit"].agg(["sum", "size"])
     per = d.groupby(["source", *keys], sort=False)["kendall_tau"].mean().unstack("source")
+    cmd = f"NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_landmarks.py --seeds {args.seeds}"
+    cmd += f" --sources {args.sources}" if args.sources else ""
+    cmd += " --counts " + " ".join(map(str, args.counts)) if args.counts != [20, 50] else ""
     lines = [f"# Landmarks in the fused table, tuning seeds {args.seeds}", "",
-             f"Run: `NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_landmarks.py --seeds {args.seeds}`. "
+             f"Run: `{cmd}`. "
              "One landmark draw per set, seed and source; twin = weight of `ws_lm` (the landmark-corrected "
              "weight-sharing GCN), map = the landmark map. Mean (worst run) over the sources and seeds; "
              "pick = true accuracy of the table's best cell (landmarks at their true accuracy), runs >= 94.1 of all.", "",

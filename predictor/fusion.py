@@ -69,7 +69,8 @@ landmarks crowding the predicted top (the loop's proposals) the small penalties 
 fit that top and turn the ranking elsewhere: on the tuning seeds 0-4 (20 proposed landmarks, four
 weight-sharing sources) one twin ranked the truth at tau 0.15 and the table at 0.63; from 10 up the
 worst twin is 0.53 and the table's mean tau 0.745 -> 0.760 (worst 0.632 -> 0.734), with 20 random
-landmarks 0.778 -> 0.777 (worst 0.753 -> 0.762); benchmarks/results/fusion_landmarks.md."""
+landmarks 0.778 -> 0.777 (worst 0.753 -> 0.762) (scratch runs on the fitted tables, the isotonic map,
+penalties 10-1000 chosen by the correction's own leave-one-out; not committed)."""
 
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
@@ -200,15 +201,18 @@ class FusionPredictor(BaseEstimator):
     landmarks, the ``"linear"`` map; above: on the upper half of them);
     ``"linear"``, a non-negative ridge line on the fused score; ``"signals"``, a non-negative ridge on the
     fused score and every signal (re-weighting them).  The first two are monotone (the landmarks change
-    the ranking through the twins only).  Chosen on the tuning seeds 0-4 over the four
-    weight-sharing sources (``benchmarks/results/fusion_landmarks.md``; mean tau with 20 / 50 random
-    landmarks): the design before, no twin and the signals ridge, 0.729 / 0.740 (0.742 without
-    landmarks); the twin with the signals ridge 0.743 / 0.772 (worst run 0.647); the twin with the
-    linear map 0.766 / 0.777.  The isotonic map ranks like the linear one but does not extrapolate
-    inside the landmarks' range: with the loop's landmarks (half of them proposed from the predicted
-    top) the line overshot there and handed an unmeasured cell a prediction above the best landmark
-    (the one-shot file's table then picked a 93.34 cell over a measured 94.36 one); on the tuning seeds
-    the loop's pick was >= 94.1 in 18 / 20 runs against 9 / 20 with the line (scratch runs).  The
+    the ranking through the twins only).  Chosen on the tuning seeds 0-4: over the four weight-sharing
+    sources, mean tau with 20 / 50 random landmarks was 0.729 / 0.740 for the design before (no twin,
+    the signals ridge; 0.742 without landmarks), 0.743 / 0.772 (worst run 0.647) for the twin with the
+    signals ridge and 0.766 / 0.777 for the twin with the linear map (``fusion_landmarks.md`` as of
+    commit 75cf64a).  The isotonic map ranks like the
+    linear one but cannot overshoot inside the landmarks' range: with the loop's landmarks (half of them
+    proposed from the predicted top) the line handed an unmeasured cell a prediction above the best
+    landmark (the one-shot file's table then picked a 93.34 cell over a measured 94.36 one).  Record
+    (``benchmarks/results/fusion_landmarks.md``, one-shot file and the project's CPU supernet, with the
+    twins' penalties of :data:`CORRECTION_ALPHAS`): 20 random landmarks, tau 0.776 with either map (pick
+    93.74 isotonic, 93.76 linear); 20 proposed, tau 0.762 with either, the pick >= 94.1 in 10 / 10 runs
+    with the isotonic map against 6 / 10 with the line (8 / 10, tau 0.737, for the design before).  The
     twin's weight 3 came from scratch sweeps on the same seeds (1 / 2 / 3 gave tau 0.761 / 0.775 / 0.781
     on the one-shot file, 0.769 / 0.778 / 0.781 on the project's CPU supernet); the head is left to the
     plain signals (the twin in the head raised the one-shot file's top-5% tau, 0.131 -> 0.178, and
@@ -221,7 +225,7 @@ class FusionPredictor(BaseEstimator):
     (bool[15625]), ``head_weights_``, ``completers_`` / ``correctors_`` (signal -> fitted completion model /
     its landmark correction), ``spread_`` (float[15625]: weighted standard deviation of the
     signals' normal scores about ``fused_``, how much the signals disagree on a cell), ``weights_``, and
-    with landmarks ``coef_`` (the map's ridge coefficients; the isotonic map's tail slope is ``fused``),
+    with landmarks ``coef_`` (the map's ridge coefficients; for the isotonic map the lower tail's slope),
     ``alpha_`` and ``landmark_loo_`` ((indices, true accuracy %, leave-one-out accuracy %) of the
     non-degenerate landmarks).
     """

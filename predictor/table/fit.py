@@ -205,7 +205,7 @@ def fit_table(
             "head_fraction": fusion.head_fraction, "head_weights": fusion.head_weights_,
             "head_size": int(fusion.head_.sum()),
             "completed_signals": fusion.completed_, "corrected_signals": list(fusion.correctors_),
-            "landmark_coefficients": fusion.coef_,
+            "landmark_map": None if lm is None else fusion.landmark_map, "landmark_coefficients": fusion.coef_,
             "seed": seed, "n_ws": 0 if ws_df is None else int(len(ws_df)), **_landmark_meta(lm),
             "pred_acc_scale": scale,
             "pred_std": ("not estimated: the fused score has no accuracy scale (NaN)" if std is None else

@@ -286,6 +286,7 @@ def test_fused_tables_carry_a_calibrated_pred_std(tmp_path) -> None:
     with_lm = fit_table(ws, model="ridge", proxies=px, seed=0, landmarks=lm)
     others = np.setdiff1d(LIVE, lm["index"])  # the landmarks' own rows are measured: std 0
     assert (with_lm.df.loc[others, "pred_std"] > 0).all() and "landmarks" in with_lm.meta["pred_std"]
+    assert with_lm.meta["landmark_map"] == "isotonic" and list(with_lm.meta["landmark_coefficients"]) == ["fused"]
     only = fit_table(None, proxies=px, seed=0)  # a normal score has no accuracy scale to put a std on
     assert only.df["pred_std"].isna().all() and "no accuracy scale" in only.meta["pred_std"]
 
