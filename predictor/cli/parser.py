@@ -168,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="optional CSV (index/arch_str, true_acc) of architectures with KNOWN true accuracy used to "
                         "correct the supernet's bias (recorded in the sidecar); the weight-sharing model is then "
                         "fitted with the landmark base settings (GCN: no graph features, weight decay 1e-4)")
+    p.add_argument("--landmark-map", default=None, choices=["isotonic", "linear", "signals"],
+                   help="fusion with --landmarks: how the fused score is mapped onto the true accuracy (default "
+                        "isotonic: monotone, never above the best landmark inside their range; linear: a ridge "
+                        "line; signals: a ridge on the fused score and every signal, re-weighting them)")
     _add_drop_nonfinite(p)
     _add_json(p)
     p.set_defaults(handler=_handler("table_commands", "_cmd_fit"))

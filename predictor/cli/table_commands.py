@@ -69,7 +69,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks,
                       proxies=args.proxies or None, fusion_weights=weights or None, costs=not args.no_params,
                       drop_nonfinite=args.drop_nonfinite, head_fraction=args.head_fraction,
-                      head_weights=head or None)
+                      head_weights=head or None, landmark_map=args.landmark_map)
     path = table.save(out)
     m = table.meta
     best = table.top(1).iloc[0]

@@ -18,7 +18,7 @@ from supernet.space import NUM_ARCHS, degenerate_mask
 
 from .. import graphs as G
 from ..calibration import calibrated_spread
-from ..fusion import FusionPredictor, read_signal_table
+from ..fusion import LANDMARK_MAPS, FusionPredictor, read_signal_table
 from ..models import BasePredictor, GCNPredictor, LandmarkCorrection, make_model, model_name
 from .inputs import Source, frame_hash, read_inputs
 from .lookup import FORMAT, FORMAT_VERSION, TABLE_COLUMNS, LookupTable, build_table
@@ -102,7 +102,7 @@ def fit_fusion(
     landmarks: tuple[np.ndarray, np.ndarray] | None,
     model_params: Mapping[str, Any] | None,
     weights: Mapping[str, float] | None,
-    head: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[FusionPredictor, np.ndarray, np.ndarray | None, str]:
     """(the fitted fusion, float[15625] ``pred_acc``, its ``pred_std`` or None, what scale it is on).
 
@@ -111,10 +111,11 @@ def fit_fusion(
     (chance), or below every other cell without an accuracy input.  ``pred_std`` (the signals'
     disagreement, calibrated by :func:`predictor.calibration.calibrated_spread` on the sampled
     weight-sharing scores or on the landmarks' leave-one-out predictions) needs an accuracy scale: None
-    for a normal score.  ``head``: the FusionPredictor's ``head_fraction`` / ``head_weights`` when given.
+    for a normal score.  ``options``: further FusionPredictor arguments (``head_fraction``, ``head_weights``,
+    ``landmark_map``) when given.
     """
     est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed,
-                          **dict(head or {}))
+                          **dict(options or {}))
     log.info("fusing %s%s", list(signals.columns), f" with {landmarks[0].size} landmarks" if landmarks else "")
     est.fit(signals, landmarks=landmarks)
     score = est.score_space()
@@ -161,6 +162,7 @@ def fit_table(
     drop_nonfinite: bool = False,
     head_fraction: float | None = None,
     head_weights: Mapping[str, float] | None = None,
+    landmark_map: str | None = None,
 ) -> LookupTable:
     """Fit ``model`` on every row of ``ws`` and tabulate the whole space.
 
@@ -170,6 +172,9 @@ def fit_table(
     parameter count become normal scores averaged with ``fusion_weights`` (signal name -> weight), the
     fused top ``head_fraction`` ordered among itself by ``head_weights`` (with landmarks too; None: the
     :class:`~predictor.fusion.FusionPredictor` defaults); ``ws`` may then be None (proxies-only fusion).
+    ``landmark_map``: how a fused table with landmarks maps its score onto the true accuracy (one of
+    :data:`~predictor.fusion.LANDMARK_MAPS`; None: the isotonic default); only for a fused table with
+    landmarks.
 
     ``ws``: a path or a DataFrame with ``index`` and/or ``arch_str`` and ``ws_acc`` (percent; NaN rows
     dropped).  ``model``: ``gcn | ridge | gbr | mlp`` (then ``model_params`` override the defaults) or
@@ -186,16 +191,24 @@ def fit_table(
     """
     if ws is None and proxies is None:
         raise ValueError("nothing to fit: give weight-sharing scores (ws) and/or proxy tables")
+    if landmark_map is not None:
+        if landmark_map not in LANDMARK_MAPS:
+            raise ValueError(f"landmark_map must be one of {', '.join(LANDMARK_MAPS)}, got {landmark_map!r}")
+        if proxies is None or landmarks is None:
+            raise ValueError("landmark_map applies to a fused table fitted with landmarks: give proxy tables "
+                             "and landmarks, or leave it out")
     ws_df, hw_df, lm, inputs = read_inputs(ws, hardware, landmarks, drop_nonfinite)
     hw_cols = [] if hw_df is None else [c for c in hw_df.columns if c not in ("index", "arch_str")]
     if proxies is not None:
         if not isinstance(model, str):
             raise ValueError("a fused table completes signals with a model given by name (gcn, ridge, gbr, mlp)")
         signals = _signal_frames(ws_df, proxies, costs, inputs)
-        head = {} if head_fraction is None else {"head_fraction": head_fraction}
+        options: dict[str, Any] = {} if head_fraction is None else {"head_fraction": head_fraction}
         if head_weights is not None:
-            head["head_weights"] = head_weights
-        fusion, pred, std, scale = fit_fusion(signals, ws_df, model, seed, lm, model_params, fusion_weights, head)
+            options["head_weights"] = head_weights
+        if landmark_map is not None:
+            options["landmark_map"] = landmark_map
+        fusion, pred, std, scale = fit_fusion(signals, ws_df, model, seed, lm, model_params, fusion_weights, options)
         sig = fusion.signal_scores_
         meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "created": _now(),

@@ -11,7 +11,8 @@ from scipy.stats import kendalltau
 from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
-from predictor.fusion import _IsotonicMap, CORRECTION_ALPHAS, DEFAULT_WEIGHTS, FusionPredictor, normal_scores, read_signal_table
+from predictor.fusion import (_IsotonicMap, CORRECTION_ALPHAS, DEFAULT_WEIGHTS, LANDMARK_MAPS, FusionPredictor, normal_scores,
+                              read_signal_table)
 from predictor.calibration import conformal_factor, from_logerr, logerr, rank_weights
 from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
 from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
@@ -329,6 +330,34 @@ def test_fit_cli_head_options(tmp_path, capsys) -> None:
     assert "--head-fraction must be in [0, 1)" in capsys.readouterr().err
     assert main(["fit", "--proxies", str(px), "--head-weight", "synflow", "--out", str(out)]) == 2
     assert "--head-weight takes NAME=VALUE" in capsys.readouterr().err
+
+
+def test_fit_cli_landmark_map(tmp_path, capsys) -> None:
+    rng = np.random.default_rng(10)
+    px, ws = _fused_inputs(tmp_path, rng, 150)
+    ws.to_csv(tmp_path / "ws.csv", index=False)
+    lm = pd.DataFrame({"index": rng.choice(LIVE, 12, replace=False)})
+    lm["true_acc"] = 80 + 10 * PARAMS[lm["index"]] + rng.normal(0, 0.5, 12)
+    lm.to_csv(tmp_path / "lm.csv", index=False)
+    out = tmp_path / "t.csv"
+    base = ["fit", "--ws", str(tmp_path / "ws.csv"), "--proxies", str(px), "--model", "ridge", "--out", str(out)]
+    lines = {}
+    for kind in LANDMARK_MAPS:  # the parser takes every map the fusion has
+        assert main([*base, "--landmarks", str(tmp_path / "lm.csv"), "--landmark-map", kind]) == 0
+        t = LookupTable.load(out)
+        assert t.meta["landmark_map"] == kind
+        lines[kind] = t.df["pred_acc"].to_numpy()
+    assert list(LookupTable.load(out).meta["landmark_coefficients"]) == ["fused", "ws", "nwot", "synflow", "params",
+                                                                        "ws_lm"]  # signals: a coefficient each
+    assert not np.allclose(lines["isotonic"], lines["linear"])
+    capsys.readouterr()
+    assert main([*base, "--landmark-map", "linear"]) == 2  # no landmarks: nothing to map
+    assert "landmark_map applies to a fused table fitted with landmarks" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*base, "--landmarks", str(tmp_path / "lm.csv"), "--landmark-map", "spline"])
+    assert "invalid choice: 'spline'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="landmark_map must be one of isotonic, linear, signals"):
+        fit_table(ws, model="ridge", proxies=px, landmarks=lm, landmark_map="spline")
 
 
 def test_landmark_rows_hold_their_measured_accuracy(tmp_path) -> None:
