@@ -93,6 +93,9 @@ def main() -> None:
     params = pd.DataFrame({"params": G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]})
     sources = ws_sources()
     if args.sources:
+        unknown = sorted(set(args.sources.split(",")) - set(sources))
+        if unknown:
+            ap.error(f"--sources: unknown {', '.join(unknown)}; choose from {', '.join(sources)}")
         sources = {k: sources[k] for k in args.sources.split(",")}
     rows = []
     for name, ws_all in sources.items():
