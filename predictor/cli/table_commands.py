@@ -64,6 +64,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         ws = args.ws
     weights = _named_values(args.weight, "--weight")
     head = _named_values(args.head_weight, "--head-weight")
+    if args.landmark_map is not None and not (args.landmarks and args.proxies):
+        raise UserError("--landmark-map maps a fused table onto its landmarks' accuracy: give --proxies and "
+                        "--landmarks with it, or leave it out")
     if args.head_fraction is not None and not 0 <= args.head_fraction < 1:
         raise UserError(f"--head-fraction must be in [0, 1), got {args.head_fraction}")
     table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks,

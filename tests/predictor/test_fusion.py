@@ -352,7 +352,10 @@ def test_fit_cli_landmark_map(tmp_path, capsys) -> None:
     assert not np.allclose(lines["isotonic"], lines["linear"])
     capsys.readouterr()
     assert main([*base, "--landmark-map", "linear"]) == 2  # no landmarks: nothing to map
-    assert "landmark_map applies to a fused table fitted with landmarks" in capsys.readouterr().err
+    assert "--landmark-map maps a fused table onto its landmarks' accuracy: give --proxies and --landmarks" in \
+        capsys.readouterr().err
+    with pytest.raises(ValueError, match="landmark_map applies to a fused table fitted with landmarks"):
+        fit_table(ws, model="ridge", proxies=px, landmark_map="linear")
     with pytest.raises(SystemExit):
         main([*base, "--landmarks", str(tmp_path / "lm.csv"), "--landmark-map", "spline"])
     assert "invalid choice: 'spline'" in capsys.readouterr().err
