@@ -1,4 +1,4 @@
-"""Ablation of the fusion design on the TUNING seeds 0-4 (never on the reported seeds 10-19).
+"""Ablation of the fusion design on the TUNING seeds 0-4 (never on a reported seed).
 
 Equal-weight means of normal scores over subsets of {nwot, synflow, jacov, snip, grad_norm, params,
 flops}, with and without the GCN completion of the weight-sharing scores (weight 1 or 2), and a GCN
@@ -14,12 +14,13 @@ from predictor.metrics import evaluate_ranking
 from predictor.models import make_model
 from predictor.table import read_ws, sample_ws
 from predictor import graphs as G
+from supernet.paths import data_path
 from supernet.space import NUM_ARCHS, degenerate_mask
 torch.set_num_threads(1)
 deg = degenerate_mask(); nd = ~deg
 truth = truth_accuracy(load_truth(), "cifar10")
 P = pd.read_csv(sys.argv[1]).set_index("index").sort_index()
-ws_all = read_ws("/work/shared/data/nb201/nb201_ws_oneshot.csv.gz")
+ws_all = read_ws(data_path("nb201", "nb201_ws_oneshot.csv.gz"))
 feat = {k: P[k].to_numpy() for k in ("nwot","synflow","jacov","snip","grad_norm")}
 feat["params"] = G.graph_features(np.arange(NUM_ARCHS), ["params"])[:,0]
 feat["flops"] = G.graph_features(np.arange(NUM_ARCHS), ["flops"])[:,0]
