@@ -347,7 +347,7 @@ class FusionPredictor(BaseEstimator):
         """(indices, true accuracy %) of the non-degenerate landmarks; ``ValueError`` for fewer than 3 or
         an unknown ``landmark_map``."""
         if self.landmark_map not in LANDMARK_MAPS:
-            raise ValueError(f"landmark_map must be one of {LANDMARK_MAPS}, got {self.landmark_map!r}")
+            raise ValueError(f"landmark_map must be one of {', '.join(LANDMARK_MAPS)}, got {self.landmark_map!r}")
         idx = np.asarray(idx, dtype=np.int64)
         keep = ~degenerate_mask()[idx]
         if keep.sum() < 3:

@@ -18,7 +18,7 @@ from supernet.space import NUM_ARCHS, degenerate_mask
 
 from .. import graphs as G
 from ..calibration import calibrated_spread
-from ..fusion import LANDMARK_MAPS, FusionPredictor, read_signal_table
+from ..fusion import FusionPredictor, read_signal_table
 from ..models import BasePredictor, GCNPredictor, LandmarkCorrection, make_model, model_name
 from .inputs import Source, frame_hash, read_inputs
 from .lookup import FORMAT, FORMAT_VERSION, TABLE_COLUMNS, LookupTable, build_table
@@ -191,12 +191,9 @@ def fit_table(
     """
     if ws is None and proxies is None:
         raise ValueError("nothing to fit: give weight-sharing scores (ws) and/or proxy tables")
-    if landmark_map is not None:
-        if landmark_map not in LANDMARK_MAPS:
-            raise ValueError(f"landmark_map must be one of {', '.join(LANDMARK_MAPS)}, got {landmark_map!r}")
-        if proxies is None or landmarks is None:
-            raise ValueError("landmark_map applies to a fused table fitted with landmarks: give proxy tables "
-                             "and landmarks, or leave it out")
+    if landmark_map is not None and (proxies is None or landmarks is None):
+        raise ValueError("landmark_map applies to a fused table fitted with landmarks: give proxy tables "
+                         "and landmarks, or leave it out")
     ws_df, hw_df, lm, inputs = read_inputs(ws, hardware, landmarks, drop_nonfinite)
     hw_cols = [] if hw_df is None else [c for c in hw_df.columns if c not in ("index", "arch_str")]
     if proxies is not None:
