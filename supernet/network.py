@@ -191,10 +191,45 @@ class SuperNet(_TinyNet):
             C, N, num_classes, lambda c: Cell(c, [OPS] * NUM_EDGES, bn_affine, track_running_stats), seed
         )
         self.bn_affine, self.track_running_stats = bn_affine, track_running_stats
+        self._edge_keys: list[tuple[int, str] | None] | None = None  # per module: (edge, op) in a cell, else None
 
-    def forward(self, x: torch.Tensor, arch: "Arch | str | int | Sequence[str | int]") -> torch.Tensor:
-        """Single-path forward of ``arch``: [B, 3, H, W] -> logits [B, num_classes]. Runs live edges only."""
-        return self._run(x, single_path_plan(_as_arch(arch)))
+    def forward(self, x: torch.Tensor, arch: "Arch | str | int | Sequence[str | int]", *, all_edges: bool = False) -> torch.Tensor:
+        """Single-path forward of ``arch``: [B, 3, H, W] -> logits [B, num_classes]. Runs live edges only,
+        or with ``all_edges=True`` every non-``none`` edge as :meth:`StandaloneNet.forward` does."""
+        arch = _as_arch(arch)
+        return self._run(x, all_edges_plan(arch) if all_edges else single_path_plan(arch))
+
+    def standalone_modules(self, arch: "Arch | str | int | Sequence[str | int]") -> list[nn.Module]:
+        """The modules of this supernet that make up ``arch``'s stand-alone network: one per module of
+        ``StandaloneNet(arch)`` (the root included, first), under the same names and in its order."""
+        if self._edge_keys is None:
+            keys: list[tuple[int, str] | None] = []
+            for name, _ in self.named_modules():
+                parts = name.split(".")  # cells.<i>.edges.<k>.<op>[.<sub>...]
+                edge_op = len(parts) >= 5 and parts[0] == "cells" and parts[2] == "edges"
+                keys.append((int(parts[3]), parts[4]) if edge_op else None)
+            self._edge_keys = keys
+        keep = {(k, op) for k, op in enumerate(_as_arch(arch).ops) if op != "none"}
+        return [m for key, m in zip(self._edge_keys, self.modules()) if key is None or key in keep]
+
+    def reinit_standalone(self, arch: "Arch | str | int | Sequence[str | int]", seed: int) -> None:
+        """Give ``arch``'s modules (:meth:`standalone_modules`) the exact values ``StandaloneNet(arch, ...,
+        seed=seed)`` is created with, in place; the other ops keep theirs.
+
+        Each module's ``reset_parameters`` draws from ``torch.manual_seed(seed)`` (a forked CPU RNG) in the
+        order the stand-alone network creates them, which is the order its own initialisation draws in.
+        Scoring many untrained networks this way skips building one per architecture (module
+        construction cost as much as a tenth of a proxy pass).  CPU only: another device draws from
+        another generator.
+        """
+        if next(self.parameters()).device.type != "cpu":
+            raise ValueError("reinit_standalone draws from the CPU generator: run it on a CPU supernet")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for m in self.standalone_modules(arch):
+                reset = getattr(m, "reset_parameters", None)
+                if reset is not None:
+                    reset()
 
     def forward_mixed(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Weighted-sum forward (DARTS / DrNAS style), the same weights in every cell.

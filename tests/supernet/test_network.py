@@ -282,6 +282,26 @@ def test_standalone_holds_dead_edge_modules_and_runs_them_on_request() -> None:
     assert len(all_edges_plan(DEAD_SINKS)) == 3
 
 
+@pytest.mark.parametrize("arch", [FULL, DEAD_SINKS, DEGENERATE, Arch.from_index(1234), Arch.from_index(9001)])
+def test_reinit_standalone_equals_a_fresh_standalone_net(arch: Arch) -> None:
+    """The supernet's copy of an architecture, re-initialised from a seed, is bit for bit the stand-alone
+    network built with that seed (its modules, their names, order, weights and buffers), and so is its
+    all-edges forward; it works after other architectures have been drawn into the same supernet."""
+    sup = SuperNet(**SMALL, bn_affine=True, track_running_stats=True).train()
+    sup.reinit_standalone(FULL, 3)  # leave other values behind first
+    sup.reinit_standalone(arch, 7)
+    ref = StandaloneNet(arch, **SMALL, seed=7).train()
+    names = dict(zip(map(id, sup.modules()), (n for n, _ in sup.named_modules())))
+    assert [names[id(m)] for m in sup.standalone_modules(arch)] == [n for n, _ in ref.named_modules()]
+    own = sup.state_dict()
+    for k, v in ref.state_dict().items():
+        assert torch.equal(own[k], v), k
+    x = _x(seed=4)
+    with torch.no_grad():
+        assert torch.equal(sup(x, arch, all_edges=True), ref(x, all_edges=True))
+        assert torch.equal(sup(x, arch), ref(x))
+
+
 def test_degenerate_count_matches_space() -> None:
     # the single-path plan is empty exactly for the 341 degenerate cells
     empty = np.array([not single_path_plan(a) for a in all_archs()])

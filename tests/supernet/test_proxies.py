@@ -19,8 +19,9 @@ TINY = P.ProxyConfig(C=4, N=1, batch_size=8, seed=0)
 
 
 def test_same_pattern_counts_by_hand() -> None:
-    # image 0 codes 1,0,1 and image 1 codes 1,1,0: they agree on unit 0 only; each agrees with itself on 3
-    K = P.same_pattern_counts(torch.tensor([[1, 0, 1], [1, 1, 0]], dtype=torch.bool))
+    # ReLU inputs coding image 0 as 1,0,1 and image 1 as 1,1,0 (a zero input is off): they agree on unit 0
+    # only; each agrees with itself on 3
+    K = P.same_pattern_counts(torch.tensor([[0.5, -1.0, 2.0], [3.0, 0.1, 0.0]]))
     assert K.dtype == torch.float64
     assert K.tolist() == [[3.0, 1.0], [1.0, 3.0]]
     # nwot of that kernel: log det [[3,1],[1,3]] = log 8
@@ -85,6 +86,23 @@ def test_score_proxies_equals_plain_computation(images, arch: str) -> None:
     got = P.score_proxies(parse_arch(arch), x, y, TINY)
     want = P.reference_scores(parse_arch(arch), x, y, TINY)
     np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+def test_scores_repeat_and_other_devices_copy_the_cpu_initialisation(images, monkeypatch) -> None:
+    """The shared supernet gives the same scores on a second call for the same architecture, after another
+    one; a run supernet other than the CPU one (another device) is given the CPU one's values."""
+    from supernet.network import SuperNet
+    from supernet.space import parse_arch
+
+    x, y, _ = P.proxy_batch(images, TINY, torch.device("cpu"))
+    a, b = parse_arch(DEAD_END), parse_arch(ZERO_SOURCE)
+    first = P.score_proxies(a, x, y, TINY)
+    P.score_proxies(b, x, y, TINY)
+    assert P.score_proxies(a, x, y, TINY) == first
+    init, _ = P._shared_supernets(TINY.C, TINY.N, 10, "cpu")
+    other = SuperNet(TINY.C, TINY.N, 10, bn_affine=True, track_running_stats=True).train()
+    monkeypatch.setattr(P, "_shared_supernets", lambda *args: (init, other))
+    assert P.score_proxies(a, x, y, TINY) == first
 
 
 @pytest.fixture(scope="module")
