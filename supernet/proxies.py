@@ -107,16 +107,19 @@ def weighted_layers(net: nn.Module | Sequence[nn.Module]) -> list[nn.Module]:
     return [m for m in mods if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
-def same_pattern_counts(h: torch.Tensor) -> torch.Tensor:
+def same_pattern_counts(h: torch.Tensor, int8: bool | None = None) -> torch.Tensor:
     """NASWOT's kernel of one layer from its ReLU inputs h [B, F] (a unit's binary code is ``h > 0``) ->
     float64 [B, B], entry (i, j) = number of units where images i and j agree,
     ``a a^T + (1-a)(1-a)^T = 2 a a^T - s_i - s_j + F`` with ``s_i`` the ones of image i, the diagonal of
-    ``a a^T``."""
-    a = torch.empty(h.shape, dtype=torch.float32, device=h.device)
-    torch.gt(h, 0, out=a)  # straight into float: ten times faster than a bool tensor converted
-    g = a @ a.T  # exact: integers below 2^24 per layer
+    ``a a^T``.  ``a a^T`` is an exact integer product either way: int8 codes into int32 (``int8``, the
+    default on CPU: three times faster than float32 where the CPU has VNNI) or float32 (below 2^24)."""
+    if int8 is None:
+        int8 = h.device.type == "cpu"
+    a = torch.empty(h.shape, dtype=torch.int8 if int8 else torch.float32, device=h.device)
+    torch.gt(h, 0, out=a)  # straight into the product's type: ten times faster than a bool tensor converted
+    g = (torch._int_mm(a, a.T) if int8 else a @ a.T).double()
     s = g.diagonal().unsqueeze(1)
-    return (2.0 * g - s - s.T + a.shape[1]).double()
+    return 2.0 * g - s - s.T + a.shape[1]
 
 
 def jacov_score(jac: torch.Tensor) -> float:
@@ -194,8 +197,8 @@ def path_synflow(modules: Sequence[nn.Module], input_shape: Sequence[int], run: 
     logs: list[float] = []
 
     def count(_m: nn.Module, inp: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor]:
-        v, c = inp[0].unbind(0)
-        return (torch.stack([v, c + v]),)
+        vc = inp[0]
+        return (vc + vc[:1] * new_path.view(2, *(1,) * (vc.dim() - 1)),)  # [v, c] -> [v, c + v]
 
     def scale(_m: nn.Module, _inp: tuple[torch.Tensor, ...], out: torch.Tensor) -> torch.Tensor:
         s = float(out.amax())
@@ -209,8 +212,9 @@ def path_synflow(modules: Sequence[nn.Module], input_shape: Sequence[int], run: 
         m.forward = _identity  # type: ignore[method-assign]
     w = layers[-1].weight
     ones = torch.ones((1, *tuple(input_shape)[1:]), dtype=w.dtype, device=w.device)
+    new_path = torch.tensor([0.0, 1.0], dtype=w.dtype, device=w.device)
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             out = run(torch.cat([ones, torch.zeros_like(ones)]))
     finally:
         for h in hooks:

@@ -26,6 +26,9 @@ def test_same_pattern_counts_by_hand() -> None:
     assert K.tolist() == [[3.0, 1.0], [1.0, 3.0]]
     # nwot of that kernel: log det [[3,1],[1,3]] = log 8
     assert float(torch.linalg.slogdet(K)[1]) == pytest.approx(math.log(8.0))
+    # the int8 product (CPU default) and the float32 one are the same integers
+    h = torch.randn(5, 300, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(P.same_pattern_counts(h, int8=True), P.same_pattern_counts(h, int8=False))
 
 
 def test_jacov_by_hand() -> None:
