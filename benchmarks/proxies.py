@@ -7,7 +7,7 @@ an existing table and its sidecar.  Then, on the 724 CIFAR-10 rows of NASLib's z
 and Kendall tau vs the NAS-Bench-201 CIFAR-10 truth of ours and of theirs on the same rows; and on all
 15,625 architectures, each proxy's Kendall tau and top-5% tau vs the truth.
 
-    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/proxies.py --compute   # ~24 min on 2 idle cores
+    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/proxies.py --compute   # ~20-22 min on 2 idle cores
     NASGCN_DATA=../shared/data .venv/bin/python benchmarks/proxies.py             # reuse the table
 """
 

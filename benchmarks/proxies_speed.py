@@ -2,10 +2,12 @@
 
 Both compute the same five proxies of the same isomorphism-class representatives on the same CIFAR-10
 minibatch, one thread, interleaved (each class scored by both, the order alternating) so that a machine
-shared with other work slows both alike.  ``score_proxies`` is the path ``nasgcn proxies`` runs (one
-nwot kernel per node, channels-last memory on CPU, loss gradients of the weights only, synflow on live
-edges); ``reference_scores`` is the plain way (a kernel per ReLU, contiguous memory, ``backward()``
-into every parameter, synflow through every edge), which is how the table was computed before.
+shared with other work slows both alike.  ``score_proxies`` is the path ``nasgcn proxies`` runs (the
+network re-initialised in a supernet kept between classes rather than built, channels-last input on
+CPU, each node's ReLU and nwot kernel computed once, loss gradients of the weights only, synflow by one
+float32 path-count pass on the live edges); ``reference_scores`` is the plain way (a fresh network, a
+kernel per ReLU, contiguous memory, ``backward()`` into every parameter, float64 autograd synflow
+through every edge).  Both share the kernel function (:func:`supernet.proxies.same_pattern_counts`).
 
     NASGCN_DATA=../shared/data .venv/bin/python benchmarks/proxies_speed.py --classes 60
 
