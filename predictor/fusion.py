@@ -188,7 +188,9 @@ class FusionPredictor(BaseEstimator):
     values among themselves in the order of the ``head_weights`` mean, :data:`DEFAULT_HEAD_WEIGHTS` when
     None; 0, or no head signal among the fused ones, leaves the fused order), ``corrected_weight`` (the
     default weight of a landmark-corrected twin, below; ``weights`` may name the twin, 0 drops it),
-    ``landmark_map`` (``isotonic``, ``linear`` or ``signals``, below), ``landmark_alphas`` (the map's
+    ``spread_penalty`` (lambda >= 0: the fused score is the weighted mean minus lambda times the signals'
+    weighted spread about it, so a cell that only some signals rate high ranks below one they agree on;
+    0, the default, is the plain mean), ``landmark_map`` (``isotonic``, ``linear`` or ``signals``, below), ``landmark_alphas`` (the map's
     ridge penalties tried by leave-one-out), ``correction_alphas`` (the twins' correction's,
     :data:`CORRECTION_ALPHAS`), ``random_state``.
 
@@ -238,6 +240,7 @@ class FusionPredictor(BaseEstimator):
         head_fraction: float = 0.2,
         head_weights: Mapping[str, float] | None = None,
         corrected_weight: float = 3.0,
+        spread_penalty: float = 0.0,
         landmark_map: str = "isotonic",
         landmark_alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
         correction_alphas: Sequence[float] = CORRECTION_ALPHAS,
@@ -249,6 +252,7 @@ class FusionPredictor(BaseEstimator):
         self.head_fraction = head_fraction
         self.head_weights = head_weights
         self.corrected_weight = corrected_weight
+        self.spread_penalty = spread_penalty
         self.landmark_map = landmark_map
         self.landmark_alphas = landmark_alphas
         self.correction_alphas = correction_alphas
@@ -298,6 +302,8 @@ class FusionPredictor(BaseEstimator):
         w = {c: x for c, x in w.items() if x != 0.0}
         if not w or any(x < 0 for x in w.values()):
             raise ValueError(f"signal weights must be >= 0 with at least one positive; got {w}")
+        if not (np.isfinite(self.spread_penalty) and self.spread_penalty >= 0):
+            raise ValueError(f"spread_penalty must be a finite number >= 0, got {self.spread_penalty}")
         if landmarks is not None:
             landmarks = self._check_landmarks(*landmarks)
         self.completers_: dict[str, Any] = {}
@@ -322,8 +328,9 @@ class FusionPredictor(BaseEstimator):
         self.weights_ = w
         Z = self.signal_scores_.to_numpy()
         wv = np.array([w[c] for c in w]) / sum(w.values())
-        self.fused_ = Z @ wv
-        self.spread_ = np.sqrt(np.maximum((Z - self.fused_[:, None]) ** 2 @ wv, 0.0))
+        mean = Z @ wv
+        self.spread_ = np.sqrt(np.maximum((Z - mean[:, None]) ** 2 @ wv, 0.0))
+        self.fused_ = mean - self.spread_penalty * self.spread_
         self._order_head()
         self.coef_ = None
         if landmarks is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,13 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                         "--landmarks with it, or leave it out")
     if args.head_fraction is not None and not 0 <= args.head_fraction < 1:
         raise UserError(f"--head-fraction must be in [0, 1), got {args.head_fraction}")
+    if args.spread_penalty is not None and not (math.isfinite(args.spread_penalty) and args.spread_penalty >= 0):
+        raise UserError(f"--spread-penalty must be a finite number >= 0, got {args.spread_penalty}")
     table = fit_table(ws, model=args.model, seed=args.seed, hardware=args.hardware, landmarks=args.landmarks,
                       proxies=args.proxies or None, fusion_weights=weights or None, costs=not args.no_params,
                       drop_nonfinite=args.drop_nonfinite, head_fraction=args.head_fraction,
-                      head_weights=head or None, landmark_map=args.landmark_map)
+                      head_weights=head or None, landmark_map=args.landmark_map,
+                      spread_penalty=args.spread_penalty)
     path = table.save(out)
     m = table.meta
     best = table.top(1).iloc[0]

@@ -112,7 +112,7 @@ def fit_fusion(
     disagreement, calibrated by :func:`predictor.calibration.calibrated_spread` on the sampled
     weight-sharing scores or on the landmarks' leave-one-out predictions) needs an accuracy scale: None
     for a normal score.  ``options``: further FusionPredictor arguments (``head_fraction``, ``head_weights``,
-    ``landmark_map``) when given.
+    ``landmark_map``, ``spread_penalty``) when given.
     """
     est = FusionPredictor(weights=weights, completion=model, completion_params=model_params, random_state=seed,
                           **dict(options or {}))
@@ -163,15 +163,17 @@ def fit_table(
     head_fraction: float | None = None,
     head_weights: Mapping[str, float] | None = None,
     landmark_map: str | None = None,
+    spread_penalty: float | None = None,
 ) -> LookupTable:
     """Fit ``model`` on every row of ``ws`` and tabulate the whole space.
 
     With ``proxies`` (one or more signal tables, e.g. ``nasgcn proxies`` output, for all or some
     architectures) the table is FUSED (:class:`predictor.fusion.FusionPredictor`): the weight-sharing
     scores (completed by ``model`` over the cell graphs), every proxy column and, with ``costs``, the
-    parameter count become normal scores averaged with ``fusion_weights`` (signal name -> weight), the
-    fused top ``head_fraction`` ordered among itself by ``head_weights`` (with landmarks too; None: the
-    :class:`~predictor.fusion.FusionPredictor` defaults); ``ws`` may then be None (proxies-only fusion).
+    parameter count become normal scores averaged with ``fusion_weights`` (signal name -> weight; less
+    ``spread_penalty`` times their weighted spread), the fused top ``head_fraction`` ordered among itself
+    by ``head_weights`` (with landmarks too; None: the :class:`~predictor.fusion.FusionPredictor`
+    defaults); ``ws`` may then be None (proxies-only fusion).
     ``landmark_map``: how a fused table with landmarks maps its score onto the true accuracy (one of
     :data:`~predictor.fusion.LANDMARK_MAPS`; None: the isotonic default); only for a fused table with
     landmarks.
@@ -194,6 +196,8 @@ def fit_table(
     if landmark_map is not None and (proxies is None or landmarks is None):
         raise ValueError("landmark_map applies to a fused table fitted with landmarks: give proxy tables "
                          "and landmarks, or leave it out")
+    if spread_penalty is not None and proxies is None:
+        raise ValueError("spread_penalty applies to a fused table: give proxy tables, or leave it out")
     ws_df, hw_df, lm, inputs = read_inputs(ws, hardware, landmarks, drop_nonfinite)
     hw_cols = [] if hw_df is None else [c for c in hw_df.columns if c not in ("index", "arch_str")]
     if proxies is not None:
@@ -205,6 +209,8 @@ def fit_table(
             options["head_weights"] = head_weights
         if landmark_map is not None:
             options["landmark_map"] = landmark_map
+        if spread_penalty is not None:
+            options["spread_penalty"] = spread_penalty
         fusion, pred, std, scale = fit_fusion(signals, ws_df, model, seed, lm, model_params, fusion_weights, options)
         sig = fusion.signal_scores_
         meta = {
@@ -213,7 +219,7 @@ def fit_table(
             "params": {k: jsonable(v) for k, v in (model_params or {}).items()},
             "signals": list(fusion.weights_), "weights": fusion.weights_,
             "head_fraction": fusion.head_fraction, "head_weights": fusion.head_weights_,
-            "head_size": int(fusion.head_.sum()),
+            "head_size": int(fusion.head_.sum()), "spread_penalty": fusion.spread_penalty,
             "completed_signals": fusion.completed_, "corrected_signals": list(fusion.correctors_),
             "landmark_map": None if lm is None else fusion.landmark_map, "landmark_coefficients": fusion.coef_,
             "seed": seed, "n_ws": 0 if ws_df is None else int(len(ws_df)), **_landmark_meta(lm),

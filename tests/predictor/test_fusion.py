@@ -376,3 +376,37 @@ def test_landmark_rows_hold_their_measured_accuracy(tmp_path) -> None:
         others = t.df.drop(index=lm["index"])
         assert not np.isin(others["pred_acc"], lm["true_acc"]).any()
     assert "landmark_rows" not in fit_table(ws, model="ridge", seed=0).meta
+
+
+def test_spread_penalty_ranks_agreed_cells_above_disputed_ones(tmp_path, capsys) -> None:
+    rng = np.random.default_rng(9)
+    a, b = (np.where(DEG, np.nan, rng.normal(size=NUM_ARCHS)) for _ in range(2))
+    sig = pd.DataFrame({"nwot": a, "synflow": b})
+    plain = FusionPredictor(head_fraction=0.0).fit(sig)
+    f = FusionPredictor(head_fraction=0.0, spread_penalty=0.5).fit(sig)
+    Z = f.signal_scores_.to_numpy()
+    mean = Z.mean(axis=1)
+    np.testing.assert_allclose(f.spread_[LIVE], np.abs(Z[LIVE, 0] - Z[LIVE, 1]) / 2)  # two equal weights
+    np.testing.assert_allclose(f.fused_[LIVE], mean[LIVE] - 0.5 * f.spread_[LIVE])
+    np.testing.assert_allclose(plain.fused_[LIVE], mean[LIVE])  # 0, the default, is the plain mean
+    np.testing.assert_array_equal(f.spread_, plain.spread_)
+    agreed, disputed = LIVE[0], LIVE[1]  # both signals rate one cell good (z 1.2); one alone rates the other best
+    toy = sig.copy()
+    toy.loc[agreed] = [1.2, 1.2]
+    toy.loc[disputed] = [10.0, np.nanmedian(b)]
+    s0 = FusionPredictor(head_fraction=0.0).fit(toy).score_space()
+    s = FusionPredictor(head_fraction=0.0, spread_penalty=0.5).fit(toy).score_space()
+    assert s0[disputed] > s0[agreed] and s[agreed] > s[disputed]
+    for bad in (-0.1, np.inf, np.nan):
+        with pytest.raises(ValueError, match="spread_penalty must be a finite number >= 0"):
+            FusionPredictor(spread_penalty=bad).fit(sig)
+    px = _proxy_file(tmp_path, LIVE, {"nwot": a[LIVE], "synflow": b[LIVE]})
+    out = tmp_path / "t.csv"
+    assert main(["fit", "--proxies", str(px), "--spread-penalty", "0.5", "--head-fraction", "0", "--no-params", "--out", str(out)]) == 0
+    t = LookupTable.load(out)
+    assert t.meta["spread_penalty"] == 0.5
+    assert kendalltau(t.df["pred_acc"].to_numpy()[LIVE], f.fused_[LIVE])[0] == pytest.approx(1.0)
+    assert main(["fit", "--proxies", str(px), "--spread-penalty", "-1", "--out", str(out)]) == 2
+    assert "--spread-penalty must be a finite number >= 0" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="spread_penalty applies to a fused table"):
+        fit_table(pd.DataFrame({"index": LIVE[:50], "ws_acc": 80.0 + rng.normal(size=50)}), model="ridge", spread_penalty=0.5)
