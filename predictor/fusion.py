@@ -5,7 +5,8 @@ or for some of it (weight-sharing scores of a sample, proxies of a sample).  Eac
 normal score over the non-degenerate cells (Gaussian transform of its ranks: scale-free, so accuracy
 points, log-synflow and parameter counts can be averaged); a signal known for only part of the space is
 first completed by a GCN fitted to it over the cell graphs (its own column in the table shows the
-completed signal).  The fused score is the weighted mean of the normal scores.  With landmarks
+completed signal).  The fused score is the weighted mean of the normal scores (less a multiple of their
+weighted spread with ``spread_penalty``).  With landmarks
 (architectures of known true accuracy) every completed signal also gets a landmark-corrected twin
 (``ws_lm`` for the weight-sharing scores), and a monotone map fitted to the landmarks (isotonic, with
 linear tails) takes the fused score to the true accuracy.
@@ -34,7 +35,7 @@ from supernet.tables import BenchmarkError, align_to_space, read_arch_table, val
 from .models import LandmarkCorrection, from_logerr, logerr, make_model
 
 __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "CORRECTED_SUFFIX",
-           "CORRECTION_ALPHAS", "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS", "LANDMARK_MAPS"]
+           "CORRECTION_ALPHAS", "DEFAULT_SPREAD_PENALTY", "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS", "LANDMARK_MAPS"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,15 @@ top-5% tau is -0.08 and 0.02 against 0.16 for synflow and the weight-sharing GCN
 supernet).  Chosen on the tuning seeds 0-4 over the four weight-sharing files with head fractions
 0.15/0.2/0.3 and weights ws 0.5/1, jacov 0.5/1, params 0/0.5, nwot 0/0.25: top-5% tau 0.07 -> 0.18,
 P@top-5% 0.45 -> 0.49, Kendall tau unchanged (0.742); benchmarks/results/fusion_head.md."""
+
+DEFAULT_SPREAD_PENALTY = 0.5
+"""The fused score's penalty on the signals' disagreement (``spread_penalty``): weighted mean less 0.5
+times the weighted spread.  Swept on the tuning seeds 0-4 over the four weight-sharing sources with
+0 / 0.25 / 0.5 / 0.75 / 1 (benchmarks/results/fusion_spread.md): without landmarks the mean tau went
+0.733 -> 0.741 (one-shot file) and 0.749 -> 0.768 (the project's CPU supernets), higher in 20 / 20
+runs, top-5% tau, P@top-5% and the pick unchanged; with 20 random landmarks 0.772 -> 0.781 (16 / 20
+runs higher); with 20 proposed ones 0.758 -> 0.768, noisy (13 / 20 higher, worst run 0.723 -> 0.713).
+0.75 ranked like 0.5 without landmarks and worse with proposed ones; 1 was lower everywhere."""
 
 
 CORRECTED_SUFFIX = "_lm"
@@ -188,11 +198,11 @@ class FusionPredictor(BaseEstimator):
     values among themselves in the order of the ``head_weights`` mean, :data:`DEFAULT_HEAD_WEIGHTS` when
     None; 0, or no head signal among the fused ones, leaves the fused order), ``corrected_weight`` (the
     default weight of a landmark-corrected twin, below; ``weights`` may name the twin, 0 drops it),
-    ``spread_penalty`` (lambda >= 0: the fused score is the weighted mean minus lambda times the signals'
-    weighted spread about it, so a cell that only some signals rate high ranks below one they agree on;
-    0, the default, is the plain mean), ``landmark_map`` (``isotonic``, ``linear`` or ``signals``, below), ``landmark_alphas`` (the map's
-    ridge penalties tried by leave-one-out), ``correction_alphas`` (the twins' correction's,
-    :data:`CORRECTION_ALPHAS`), ``random_state``.
+    ``spread_penalty`` (L >= 0: the fused score is the weighted mean less L times the signals' weighted
+    spread about it, so a cell only some signals rate high ranks below one they agree on; default
+    :data:`DEFAULT_SPREAD_PENALTY`; 0 is the plain mean), ``landmark_map`` (``isotonic``, ``linear`` or ``signals``, below),
+    ``landmark_alphas`` (the map's ridge penalties tried by leave-one-out), ``correction_alphas`` (the
+    twins' correction's, :data:`CORRECTION_ALPHAS`), ``random_state``.
 
     With landmarks, each completed signal ``c`` also enters as ``c_lm``: completed again by the
     ``completion`` model built with :data:`~predictor.models.LANDMARK_BASE_PARAMS` and corrected to the
@@ -226,7 +236,7 @@ class FusionPredictor(BaseEstimator):
     ``fused_``, ``ranked_`` (``fused_`` with the head re-ordered: the no-landmark score), ``head_``
     (bool[15625]), ``head_weights_``, ``completers_`` / ``correctors_`` (signal -> fitted completion model /
     its landmark correction), ``spread_`` (float[15625]: weighted standard deviation of the
-    signals' normal scores about ``fused_``, how much the signals disagree on a cell), ``weights_``, and
+    signals' normal scores about their weighted mean, how much the signals disagree on a cell), ``weights_``, and
     with landmarks ``coef_`` (the map's ridge coefficients; for the isotonic map the lower tail's slope),
     ``alpha_`` and ``landmark_loo_`` ((indices, true accuracy %, leave-one-out accuracy %) of the
     non-degenerate landmarks).
@@ -240,7 +250,7 @@ class FusionPredictor(BaseEstimator):
         head_fraction: float = 0.2,
         head_weights: Mapping[str, float] | None = None,
         corrected_weight: float = 3.0,
-        spread_penalty: float = 0.0,
+        spread_penalty: float = DEFAULT_SPREAD_PENALTY,
         landmark_map: str = "isotonic",
         landmark_alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
         correction_alphas: Sequence[float] = CORRECTION_ALPHAS,

@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "others 0); repeat for several; the first replaces the defaults")
     p.add_argument("--spread-penalty", type=float, default=None, metavar="L",
                    help="fusion: rank by the signals' weighted mean less L times their weighted spread, so a cell "
-                        "only some signals rate high ranks below one they agree on (default 0: the plain mean)")
+                        "only some signals rate high ranks below one they agree on (default 0.5; 0: the plain mean)")
     p.add_argument("--no-params", action="store_true", help="fusion: leave the parameter count out of the signals")
     p.add_argument("--out", required=True, help="lookup table CSV(.gz)")
     p.add_argument("--model", default="gcn", choices=["gcn", "ridge", "gbr", "mlp"], help="predictor (default gcn)")

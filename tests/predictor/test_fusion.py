@@ -11,8 +11,8 @@ from scipy.stats import kendalltau
 from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
-from predictor.fusion import (_IsotonicMap, CORRECTION_ALPHAS, DEFAULT_WEIGHTS, LANDMARK_MAPS, FusionPredictor, normal_scores,
-                              read_signal_table)
+from predictor.fusion import (_IsotonicMap, CORRECTION_ALPHAS, DEFAULT_SPREAD_PENALTY, DEFAULT_WEIGHTS, LANDMARK_MAPS,
+                              FusionPredictor, normal_scores, read_signal_table)
 from predictor.calibration import conformal_factor, from_logerr, logerr, rank_weights
 from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
 from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
@@ -46,6 +46,14 @@ def _signals(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame({"ws": ws, "full": full, "part": part})
 
 
+def _fused_by_hand(Z: np.ndarray, w: np.ndarray, penalty: float = DEFAULT_SPREAD_PENALTY) -> np.ndarray:
+    """The fused score of normal scores ``Z`` (float[n, d]) with weights ``w``: the weighted mean less
+    ``penalty`` times the weighted standard deviation about it."""
+    w = np.asarray(w, dtype=np.float64) / np.sum(w)
+    mean = Z @ w
+    return mean - penalty * np.sqrt(((Z - mean[:, None]) ** 2) @ w)
+
+
 def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
     sig = _signals(np.random.default_rng(0))
     f = FusionPredictor(completion="ridge", random_state=0).fit(sig)
@@ -55,14 +63,14 @@ def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
     assert np.isfinite(Z.loc[LIVE].to_numpy()).all() and Z.loc[DEG].isna().all().all()
     w = np.array([DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])  # ws weighs 0.5 by default
     assert w.tolist() == [0.5, 1.0, 1.0]
-    np.testing.assert_allclose(f.fused_[LIVE], Z.loc[LIVE].to_numpy() @ w / w.sum())
+    np.testing.assert_allclose(f.fused_[LIVE], _fused_by_hand(Z.loc[LIVE].to_numpy(), w))
     s = f.score_space()
     assert np.isneginf(s[DEG]).all()
     assert kendalltau(s[LIVE], PARAMS[LIVE])[0] > 0.8  # every signal here is a noisy view of params
 
     g = FusionPredictor(weights={"ws": 2.0, "part": 0.0}, completion="ridge").fit(sig)
     assert list(g.weights_) == ["ws", "full"] and "part" not in g.signal_scores_
-    np.testing.assert_allclose(g.fused_[LIVE], (2 * Z.loc[LIVE, "ws"] + Z.loc[LIVE, "full"]).to_numpy() / 3)
+    np.testing.assert_allclose(g.fused_[LIVE], _fused_by_hand(Z.loc[LIVE, ["ws", "full"]].to_numpy(), [2.0, 1.0]))
     with pytest.raises(ValueError, match="weights must be >= 0"):
         FusionPredictor(weights={"ws": -1.0}, completion="ridge").fit(sig)
     with pytest.raises(ValueError, match="15625 rows"):
@@ -93,7 +101,7 @@ def test_landmarks_add_a_corrected_twin_of_each_completed_signal() -> None:
     assert list(f.signal_scores_.columns) == list(f.weights_) == ["ws", "full", "part", "ws_lm", "part_lm"]
     w = np.array([DEFAULT_WEIGHTS["ws"], 1.0, 1.0, 3.0, 3.0])
     assert list(f.weights_.values()) == w.tolist()
-    np.testing.assert_allclose(f.fused_[LIVE], f.signal_scores_.loc[LIVE].to_numpy() @ w / w.sum())
+    np.testing.assert_allclose(f.fused_[LIVE], _fused_by_hand(f.signal_scores_.loc[LIVE].to_numpy(), w))
     assert sorted(f.correctors_) == ["part", "ws"]
     assert all(c.ridge_.alpha_ in CORRECTION_ALPHAS for c in f.correctors_.values())  # the twins' penalties, >= 10
     twin = f.correctors_["ws"].predict_space()  # the ws completion corrected to the landmarks' true accuracy
@@ -382,19 +390,20 @@ def test_spread_penalty_ranks_agreed_cells_above_disputed_ones(tmp_path, capsys)
     rng = np.random.default_rng(9)
     a, b = (np.where(DEG, np.nan, rng.normal(size=NUM_ARCHS)) for _ in range(2))
     sig = pd.DataFrame({"nwot": a, "synflow": b})
-    plain = FusionPredictor(head_fraction=0.0).fit(sig)
+    plain = FusionPredictor(head_fraction=0.0, spread_penalty=0.0).fit(sig)
     f = FusionPredictor(head_fraction=0.0, spread_penalty=0.5).fit(sig)
+    assert FusionPredictor().spread_penalty == DEFAULT_SPREAD_PENALTY == 0.5
     Z = f.signal_scores_.to_numpy()
     mean = Z.mean(axis=1)
     np.testing.assert_allclose(f.spread_[LIVE], np.abs(Z[LIVE, 0] - Z[LIVE, 1]) / 2)  # two equal weights
     np.testing.assert_allclose(f.fused_[LIVE], mean[LIVE] - 0.5 * f.spread_[LIVE])
-    np.testing.assert_allclose(plain.fused_[LIVE], mean[LIVE])  # 0, the default, is the plain mean
+    np.testing.assert_allclose(plain.fused_[LIVE], mean[LIVE])  # 0 is the plain mean
     np.testing.assert_array_equal(f.spread_, plain.spread_)
     agreed, disputed = LIVE[0], LIVE[1]  # both signals rate one cell good (z 1.2); one alone rates the other best
     toy = sig.copy()
     toy.loc[agreed] = [1.2, 1.2]
     toy.loc[disputed] = [10.0, np.nanmedian(b)]
-    s0 = FusionPredictor(head_fraction=0.0).fit(toy).score_space()
+    s0 = FusionPredictor(head_fraction=0.0, spread_penalty=0.0).fit(toy).score_space()
     s = FusionPredictor(head_fraction=0.0, spread_penalty=0.5).fit(toy).score_space()
     assert s0[disputed] > s0[agreed] and s[agreed] > s[disputed]
     for bad in (-0.1, np.inf, np.nan):
@@ -405,6 +414,8 @@ def test_spread_penalty_ranks_agreed_cells_above_disputed_ones(tmp_path, capsys)
     assert main(["fit", "--proxies", str(px), "--spread-penalty", "0.5", "--head-fraction", "0", "--no-params", "--out", str(out)]) == 0
     t = LookupTable.load(out)
     assert t.meta["spread_penalty"] == 0.5
+    assert main(["fit", "--proxies", str(px), "--spread-penalty", "0", "--no-params", "--out", str(out)]) == 0
+    assert LookupTable.load(out).meta["spread_penalty"] == 0.0
     assert kendalltau(t.df["pred_acc"].to_numpy()[LIVE], f.fused_[LIVE])[0] == pytest.approx(1.0)
     assert main(["fit", "--proxies", str(px), "--spread-penalty", "-1", "--out", str(out)]) == 2
     assert "--spread-penalty must be a finite number >= 0" in capsys.readouterr().err
