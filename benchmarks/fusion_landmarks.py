@@ -91,12 +91,7 @@ def main() -> None:
     truth = np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
     prox = read_signal_table(args.proxies)
     params = pd.DataFrame({"params": G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]})
-    sources = ws_sources()
-    if args.sources:
-        unknown = sorted(set(args.sources.split(",")) - set(sources))
-        if unknown:
-            ap.error(f"--sources: unknown {', '.join(unknown)}; choose from {', '.join(sources)}")
-        sources = {k: sources[k] for k in args.sources.split(",")}
+    sources = ws_sources(args.sources)
     rows = []
     for name, ws_all in sources.items():
         for seed in _seeds(args.seeds):

@@ -54,12 +54,7 @@ def main() -> None:
     deg = degenerate_mask()
     pool = np.flatnonzero(~deg)
     truth = np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
-    sources = ws_sources()
-    if args.sources:
-        unknown = sorted(set(args.sources.split(",")) - set(sources))
-        if unknown:
-            ap.error(f"--sources: unknown {', '.join(unknown)}; choose from {', '.join(sources)}")
-        sources = {k: sources[k] for k in args.sources.split(",")}
+    sources = ws_sources(args.sources)
     out = Path(args.out)
     part = out.with_name(out.name + "_runs.partial.csv")
     done = pd.read_csv(part) if part.is_file() else pd.DataFrame()
