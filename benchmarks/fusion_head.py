@@ -8,7 +8,9 @@ FusionPredictor uses, for a small grid of head fractions and head weights, and s
 against the NAS-Bench-201 CIFAR-10 truth.  Sources as in ``fusion_ws_weight.py``: the published
 one-shot file (a fresh 1,000 draw per seed) and the project's own CPU supernets' committed files.
 
-    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_head.py --seeds 0-4
+    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_head.py --seeds 0-4 --spread-penalty 0
+
+(the committed sweep was run before the spread penalty existed, i.e. with 0).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from predictor.fusion import DEFAULT_HEAD_WEIGHTS, DEFAULT_WEIGHTS, order_head
+from predictor.fusion import DEFAULT_HEAD_WEIGHTS, DEFAULT_SPREAD_PENALTY, DEFAULT_WEIGHTS, fuse, order_head
 from predictor.table import fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
 from supernet.space import degenerate_mask
@@ -48,6 +50,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0-4")
     ap.add_argument("--proxies", default=str(RESULTS / "proxies_cifar10.csv.gz"))
+    ap.add_argument("--spread-penalty", type=float, default=DEFAULT_SPREAD_PENALTY,
+                    help="the fusion's spread penalty (default: FusionPredictor's; the committed sweep used 0)")
     ap.add_argument("--out", default=str(RESULTS / "fusion_head"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -62,7 +66,7 @@ def main() -> None:
             t = fit_table(sample_ws(ws_all, 1000, seed), proxies=args.proxies, seed=seed, head_fraction=0.0)
             Z = t.signals
             wv = np.array([DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])
-            fused = Z.to_numpy() @ wv / wv.sum()
+            fused = fuse(Z.to_numpy(), wv, args.spread_penalty)[0]
             for v, (q, w) in variants.items():
                 ranked, _ = order_head(fused, Z, q, w)
                 rows.append({"source": name, "seed": seed, "variant": v, **_score(ranked, truth, deg)})
@@ -76,7 +80,8 @@ def main() -> None:
     s = s.sort_values("top5pct_tau", ascending=False)
     chosen = f"head {DEFAULT_FRACTION:g}: " + " ".join(f"{k} {v:g}" for k, v in DEFAULT_HEAD_WEIGHTS.items())
     lines = [f"# Head order sweep, tuning seeds {args.seeds}", "",
-             f"Run: `NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_head.py --seeds {args.seeds}`. "
+             f"Run: `NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_head.py --seeds {args.seeds} "
+             f"--spread-penalty {args.spread_penalty:g}`. "
              f"Mean over the four weight-sharing sources ({', '.join(sources)}) and seeds; the default is **{chosen}**.",
              "", "| variant | tau | top-5% tau | P@top-5% | pick | top-5% tau, worst source | tau, worst source |",
              "|---|---:|---:|---:|---:|---:|---:|"]

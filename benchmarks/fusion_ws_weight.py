@@ -11,7 +11,12 @@ Sources: the published one-shot supernet (a fresh 1,000-architecture draw per se
 ``signal_fusion.py``) and the project's own CPU supernets' committed 1,000-architecture score files
 (one sample each; the seed changes the GCN's initialisation only).
 
-    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_ws_weight.py --seeds 0-4
+    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_ws_weight.py --seeds 0-4 --spread-penalty 0
+    # with the spread penalty of the default fusion (2026-12-03):
+    NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_ws_weight.py --seeds 0-4 \\
+        --out benchmarks/results/fusion_ws_weight_spread
+
+The first (``results/fusion_ws_weight.md``) was run before the spread penalty existed, i.e. with 0.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from predictor.fusion import DEFAULT_HEAD_WEIGHTS, DEFAULT_WEIGHTS, order_head
+from predictor.fusion import DEFAULT_HEAD_WEIGHTS, DEFAULT_SPREAD_PENALTY, DEFAULT_WEIGHTS, fuse, order_head
 from predictor.metrics import evaluate_ranking
 from predictor.table import fit_table, sample_ws
 from predictor.truth import load_truth, truth_accuracy
@@ -42,6 +47,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0-4")
     ap.add_argument("--proxies", default=str(RESULTS / "proxies_cifar10.csv.gz"))
+    ap.add_argument("--spread-penalty", type=float, default=DEFAULT_SPREAD_PENALTY,
+                    help="the fusion's spread penalty (default: FusionPredictor's; the committed sweep used 0)")
     ap.add_argument("--out", default=str(RESULTS / "fusion_ws_weight"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -59,7 +66,7 @@ def main() -> None:
             for w in WEIGHTS:
                 wv = np.array([w if c == "ws" else DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])
                 hw = {c: x for c, x in DEFAULT_HEAD_WEIGHTS.items() if w > 0 or c != "ws"}  # 0: as proxies-only
-                fused, _ = order_head(np.where(deg, np.nan, Z.to_numpy() @ wv / wv.sum()), Z, 0.2, hw)
+                fused, _ = order_head(np.where(deg, np.nan, fuse(Z.to_numpy(), wv, args.spread_penalty)[0]), Z, 0.2, hw)
                 fused = np.where(deg, -np.inf, fused)
                 fused = np.where(np.isfinite(fused), fused, np.nanmin(fused[np.isfinite(fused)]) - 1.0)
                 r = evaluate_ranking(fused, truth, degenerate=deg)
@@ -68,7 +75,8 @@ def main() -> None:
     d = pd.DataFrame(rows)
     d.to_csv(args.out + "_runs.csv", index=False)
     s = d.groupby(["source", "ws_weight"], sort=False)[list(METRICS)].agg(["mean", "min"])
-    lines = [f"ws weight sweep, tuning seeds {args.seeds}; weight 0 = proxies-only fusion; mean (worst seed)", "",
+    lines = [f"ws weight sweep, tuning seeds {args.seeds}, spread penalty {args.spread_penalty:g}; weight 0 = "
+             "proxies-only fusion; mean (worst seed)", "",
              "| source | ws weight | tau | top-5% tau | P@top-5% | true acc of the pick |", "|---|---:|---:|---:|---:|---:|"]
     for (src, w), r in s.iterrows():
         cells = " | ".join(f"{r[(m, 'mean')]:.3f} ({r[(m, 'min')]:.3f})" for m in METRICS)

@@ -35,7 +35,7 @@ from supernet.tables import BenchmarkError, align_to_space, read_arch_table, val
 from .models import LandmarkCorrection, from_logerr, logerr, make_model
 
 __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "CORRECTED_SUFFIX",
-           "CORRECTION_ALPHAS", "DEFAULT_SPREAD_PENALTY", "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS", "LANDMARK_MAPS"]
+           "CORRECTION_ALPHAS", "DEFAULT_SPREAD_PENALTY", "fuse", "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS", "LANDMARK_MAPS"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,16 @@ def normal_scores(values: np.ndarray) -> np.ndarray:
     if m.sum():
         out[m] = ndtri((rankdata(v[m]) - 0.5) / m.sum())
     return out
+
+
+def fuse(scores: np.ndarray, weights: np.ndarray, spread_penalty: float = DEFAULT_SPREAD_PENALTY) -> tuple[np.ndarray, np.ndarray]:
+    """(fused float[n], spread float[n]) of normal scores ``scores`` (float[n, d]) with ``weights``
+    (float[d], >= 0, normalised here): the weighted mean less ``spread_penalty`` times the spread, the
+    weighted standard deviation of the scores about that mean.  NaN rows stay NaN."""
+    wv = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    mean = scores @ wv
+    spread = np.sqrt(np.maximum((scores - mean[:, None]) ** 2 @ wv, 0.0))
+    return mean - spread_penalty * spread, spread
 
 
 def order_head(
@@ -336,11 +346,7 @@ class FusionPredictor(BaseEstimator):
         self.signal_scores_ = pd.DataFrame({c: scores[c] for c in w})  # columns in the order of the weights
         self.completed_ = completed
         self.weights_ = w
-        Z = self.signal_scores_.to_numpy()
-        wv = np.array([w[c] for c in w]) / sum(w.values())
-        mean = Z @ wv
-        self.spread_ = np.sqrt(np.maximum((Z - mean[:, None]) ** 2 @ wv, 0.0))
-        self.fused_ = mean - self.spread_penalty * self.spread_
+        self.fused_, self.spread_ = fuse(self.signal_scores_.to_numpy(), np.array(list(w.values())), self.spread_penalty)
         self._order_head()
         self.coef_ = None
         if landmarks is not None:
