@@ -34,8 +34,9 @@ from supernet.tables import BenchmarkError, align_to_space, read_arch_table, val
 
 from .models import LandmarkCorrection, from_logerr, logerr, make_model
 
-__all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "CORRECTED_SUFFIX",
-           "CORRECTION_ALPHAS", "DEFAULT_SPREAD_PENALTY", "fuse", "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS", "LANDMARK_MAPS"]
+__all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "DEFAULT_SPREAD_PENALTY",
+           "CORRECTED_SUFFIX", "CORRECTION_ALPHAS", "fuse", "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS",
+           "LANDMARK_MAPS"]
 
 log = logging.getLogger(__name__)
 
