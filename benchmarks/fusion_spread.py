@@ -9,7 +9,9 @@ landmarks proposed by ``nasgcn landmarks propose`` from that L's own no-landmark
 loop).  A landmark's row holds its true accuracy (as ``fit_table`` writes it), so "pick" is what a search
 of the table would choose.  Scored on all 15,625 against the NAS-Bench-201 CIFAR-10 truth.  The GCN fits
 depend on the seed and data only, so each is made once per seed and source and shared by every L
-(``fusion_landmarks._Fitted``).
+(``fusion_landmarks._Fitted``).  The proxies-only fusion (``nasgcn fit --proxies``, no weight-sharing
+input) is swept beside them as its own row, without landmarks and with the random ones, and kept out of
+the means over sources.
 
     NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_spread.py --seeds 0-4
 """
@@ -38,6 +40,8 @@ RESULTS = REPO / "benchmarks" / "results"
 METRICS = ("kendall_tau", "top5pct_tau", "p_at_top5pct", "pred_best_true")
 PENALTIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 K = 20
+PROXIES_ONLY = "proxies only"
+"""The pseudo-source of the proxies-only fusion (no weight-sharing scores)."""
 
 
 def main() -> None:
@@ -54,7 +58,7 @@ def main() -> None:
     deg = degenerate_mask()
     pool = np.flatnonzero(~deg)
     truth = np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
-    sources = ws_sources(args.sources)
+    sources: dict[str, pd.DataFrame | None] = {**ws_sources(args.sources), PROXIES_ONLY: None}
     out = Path(args.out)
     part = out.with_name(out.name + "_runs.partial.csv")
     done = pd.read_csv(part) if part.is_file() else pd.DataFrame()
@@ -63,7 +67,7 @@ def main() -> None:
             if len(done) and ((done["source"] == name) & (done["seed"] == seed)).any():
                 continue
             _Fitted.cache.clear()
-            ws = sample_ws(ws_all, 1000, seed)
+            ws = None if ws_all is None else sample_ws(ws_all, 1000, seed)
             rnd = np.sort(np.random.default_rng([seed, K, 0x1C]).choice(pool, K, replace=False))
             rows = []
             for lam in args.penalties:
@@ -71,8 +75,10 @@ def main() -> None:
                 table = fit(None).df
                 rows.append({"source": name, "seed": seed, "landmarks": "none", "penalty": lam,
                              **_score(table["pred_acc"].to_numpy(), truth, deg)})
-                prop = propose_landmarks(table, K, seed=seed)["index"].to_numpy()
-                for label, lm in ((f"{K} random", rnd), (f"{K} proposed", prop)):
+                sets = [(f"{K} random", rnd)]
+                if ws is not None:  # a proxies-only table has no pred_std to propose by
+                    sets.append((f"{K} proposed", propose_landmarks(table, K, seed=seed)["index"].to_numpy()))
+                for label, lm in sets:
                     pred = fit(pd.DataFrame({"index": lm, "true_acc": truth[lm]})).df["pred_acc"].to_numpy()
                     rows.append({"source": name, "seed": seed, "landmarks": label, "penalty": lam,
                                  **_score(pred, truth, deg), "best_landmark": float(truth[lm].max())})
@@ -83,14 +89,16 @@ def main() -> None:
     d = done[done["seed"].isin(_seeds(args.seeds)) & done["source"].isin(list(sources))]
     d.to_csv(out.with_name(out.name + "_runs.csv"), index=False)
     keys = ["landmarks", "penalty"]
-    s = d.groupby(keys, sort=False)[list(METRICS)].agg(["mean", "min"])
-    hits = d.assign(hit=d["pred_best_true"] >= 94.1).groupby(keys, sort=False)["hit"].agg(["sum", "size"])
+    ws_rows = d[d["source"] != PROXIES_ONLY]
+    s = ws_rows.groupby(keys, sort=False)[list(METRICS)].agg(["mean", "min"])
+    hits = ws_rows.assign(hit=ws_rows["pred_best_true"] >= 94.1).groupby(keys, sort=False)["hit"].agg(["sum", "size"])
     per = d.groupby(["source", *keys], sort=False)["kendall_tau"].mean().unstack("source")
     top = d.groupby(["source", *keys], sort=False)["top5pct_tau"].mean().unstack("source")
     cmd = f"NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_spread.py --seeds {args.seeds}"
     cmd += f" --sources {args.sources}" if args.sources else ""
     lines = [f"# Spread penalty of the fused score, tuning seeds {args.seeds}", "",
-             f"Run: `{cmd}`. Mean (worst run) over the sources ({', '.join(sources)}) and seeds; penalty = "
+             f"Run: `{cmd}`. Mean (worst run) over the weight-sharing sources "
+             f"({', '.join(k for k in sources if k != PROXIES_ONLY)}) and seeds; penalty = "
              "`spread_penalty` (`nasgcn fit --spread-penalty`); pick = true accuracy of the table's best cell "
              "(landmarks at their true accuracy), runs >= 94.1 of all.", "",
              "| landmarks | penalty | tau | top-5% tau | P@top-5% | pick | pick >= 94.1 |",
@@ -103,7 +111,7 @@ def main() -> None:
         lines += ["", f"{title} per source (mean over seeds):", "",
                   "| landmarks | penalty | " + " | ".join(tab.columns) + " |", "|---|---:|" + "---:|" * len(tab.columns)]
         for key, r in tab.iterrows():
-            lines.append(f"| {key[0]} | {key[1]:g} | " + " | ".join(f"{v:.3f}" for v in r) + " |")
+            lines.append(f"| {key[0]} | {key[1]:g} | " + " | ".join("-" if np.isnan(v) else f"{v:.3f}" for v in r) + " |")
     out.with_name(out.name + ".md").write_text("\n".join(lines) + "\n")
     part.unlink()
     print("\n".join(lines))

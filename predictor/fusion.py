@@ -65,7 +65,9 @@ times the weighted spread.  Swept on the tuning seeds 0-4 over the four weight-s
 0.733 -> 0.741 (one-shot file) and 0.749 -> 0.768 (the project's CPU supernets), higher in 20 / 20
 runs, top-5% tau, P@top-5% and the pick unchanged; with 20 random landmarks 0.772 -> 0.781 (16 / 20
 runs higher); with 20 proposed ones 0.758 -> 0.768, noisy (13 / 20 higher, worst run 0.723 -> 0.713).
-0.75 ranked like 0.5 without landmarks and worse with proposed ones; 1 was lower everywhere."""
+The proxies-only fusion went 0.730 -> 0.746 (more than the one-shot file's fused table, which now
+ranks below it).  0.75 ranked like 0.5 without landmarks and worse with proposed ones; 1 was lower
+everywhere."""
 
 
 CORRECTED_SUFFIX = "_lm"
