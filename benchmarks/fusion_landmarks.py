@@ -75,6 +75,17 @@ class _Fitted:
 _make_model = fusion.make_model
 
 
+def cached_sweep_setup() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(degenerate mask bool[15625], the non-degenerate indices, CIFAR-10 truth float[15625] %) for a
+    tuning sweep, after setting it up: warnings-only logging, one thread, and the fusion's GCN fits
+    shared across variants (:class:`_Fitted`)."""
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(1)
+    fusion.make_model = _Fitted  # type: ignore[assignment]
+    deg = degenerate_mask()
+    return deg, np.flatnonzero(~deg), np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0-4")
@@ -83,12 +94,7 @@ def main() -> None:
     ap.add_argument("--proxies", default=str(RESULTS / "proxies_cifar10.csv.gz"))
     ap.add_argument("--out", default=str(RESULTS / "fusion_landmarks"))
     args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(1)
-    fusion.make_model = _Fitted  # type: ignore[assignment]
-    deg = degenerate_mask()
-    pool = np.flatnonzero(~deg)
-    truth = np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
+    deg, pool, truth = cached_sweep_setup()
     prox = read_signal_table(args.proxies)
     params = pd.DataFrame({"params": G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]})
     sources = ws_sources(args.sources)

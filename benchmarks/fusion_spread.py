@@ -19,20 +19,15 @@ the means over sources.
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-import predictor.fusion as fusion
 from predictor.acquisition import propose_landmarks
 from predictor.table import fit_table, sample_ws
-from predictor.truth import load_truth, truth_accuracy
-from supernet.space import degenerate_mask
 
-from fusion_landmarks import _Fitted  # benchmarks/ is on sys.path when run as a script
+from fusion_landmarks import _Fitted, cached_sweep_setup  # benchmarks/ is on sys.path when run as a script
 from signal_fusion import _score, _seeds, ws_sources
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,12 +47,7 @@ def main() -> None:
     ap.add_argument("--proxies", default=str(RESULTS / "proxies_cifar10.csv.gz"))
     ap.add_argument("--out", default=str(RESULTS / "fusion_spread"))
     args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(1)
-    fusion.make_model = _Fitted  # type: ignore[assignment]
-    deg = degenerate_mask()
-    pool = np.flatnonzero(~deg)
-    truth = np.asarray(truth_accuracy(load_truth(), "cifar10"), dtype=np.float64)
+    deg, pool, truth = cached_sweep_setup()
     sources: dict[str, pd.DataFrame | None] = {**ws_sources(args.sources), PROXIES_ONLY: None}
     out = Path(args.out)
     part = out.with_name(out.name + "_runs.partial.csv")
