@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from predictor.acquisition import propose_landmarks
-from predictor.table import fit_table, sample_ws
+from predictor.table import LookupTable, fit_table, sample_ws
 
 from fusion_landmarks import _Fitted, cached_sweep_setup  # benchmarks/ is on sys.path when run as a script
 from signal_fusion import _score, _seeds, ws_sources
@@ -61,7 +61,8 @@ def main() -> None:
             rnd = np.sort(np.random.default_rng([seed, K, 0x1C]).choice(pool, K, replace=False))
             rows = []
             for lam in args.penalties:
-                fit = lambda lm: fit_table(ws, proxies=args.proxies, seed=seed, spread_penalty=lam, landmarks=lm)  # noqa: E731
+                def fit(lm: pd.DataFrame | None) -> LookupTable:
+                    return fit_table(ws, proxies=args.proxies, seed=seed, spread_penalty=lam, landmarks=lm)
                 table = fit(None).df
                 rows.append({"source": name, "seed": seed, "landmarks": "none", "penalty": lam,
                              **_score(table["pred_acc"].to_numpy(), truth, deg)})

@@ -99,7 +99,9 @@ def normal_scores(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def fuse(scores: np.ndarray, weights: np.ndarray, spread_penalty: float = DEFAULT_SPREAD_PENALTY) -> tuple[np.ndarray, np.ndarray]:
+def fuse(
+    scores: np.ndarray, weights: np.ndarray, spread_penalty: float = DEFAULT_SPREAD_PENALTY
+) -> tuple[np.ndarray, np.ndarray]:
     """(fused float[n], spread float[n]) of normal scores ``scores`` (float[n, d]) with ``weights``
     (float[d], >= 0, normalised here): the weighted mean less ``spread_penalty`` times the spread, the
     weighted standard deviation of the scores about that mean.  NaN rows stay NaN."""
@@ -213,9 +215,9 @@ class FusionPredictor(BaseEstimator):
     default weight of a landmark-corrected twin, below; ``weights`` may name the twin, 0 drops it),
     ``spread_penalty`` (L >= 0: the fused score is the weighted mean less L times the signals' weighted
     spread about it, so a cell only some signals rate high ranks below one they agree on; default
-    :data:`DEFAULT_SPREAD_PENALTY`; 0 is the plain mean), ``landmark_map`` (``isotonic``, ``linear`` or ``signals``, below),
-    ``landmark_alphas`` (the map's ridge penalties tried by leave-one-out), ``correction_alphas`` (the
-    twins' correction's, :data:`CORRECTION_ALPHAS`), ``random_state``.
+    :data:`DEFAULT_SPREAD_PENALTY`; 0 is the plain mean), ``landmark_map`` (``isotonic``, ``linear`` or
+    ``signals``, below), ``landmark_alphas`` (the map's ridge penalties tried by leave-one-out),
+    ``correction_alphas`` (the twins' correction's, :data:`CORRECTION_ALPHAS`), ``random_state``.
 
     With landmarks, each completed signal ``c`` also enters as ``c_lm``: completed again by the
     ``completion`` model built with :data:`~predictor.models.LANDMARK_BASE_PARAMS` and corrected to the
@@ -349,7 +351,8 @@ class FusionPredictor(BaseEstimator):
         self.signal_scores_ = pd.DataFrame({c: scores[c] for c in w})  # columns in the order of the weights
         self.completed_ = completed
         self.weights_ = w
-        self.fused_, self.spread_ = fuse(self.signal_scores_.to_numpy(), np.array(list(w.values())), self.spread_penalty)
+        self.fused_, self.spread_ = fuse(self.signal_scores_.to_numpy(), np.array(list(w.values())),
+                                         self.spread_penalty)
         self._order_head()
         self.coef_ = None
         if landmarks is not None:

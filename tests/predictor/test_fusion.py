@@ -414,9 +414,9 @@ def test_spread_penalty_ranks_agreed_cells_above_disputed_ones(tmp_path, capsys)
     assert main(["fit", "--proxies", str(px), "--spread-penalty", "0.5", "--head-fraction", "0", "--no-params", "--out", str(out)]) == 0
     t = LookupTable.load(out)
     assert t.meta["spread_penalty"] == 0.5
+    assert kendalltau(t.df["pred_acc"].to_numpy()[LIVE], f.fused_[LIVE])[0] == pytest.approx(1.0)
     assert main(["fit", "--proxies", str(px), "--spread-penalty", "0", "--no-params", "--out", str(out)]) == 0
     assert LookupTable.load(out).meta["spread_penalty"] == 0.0
-    assert kendalltau(t.df["pred_acc"].to_numpy()[LIVE], f.fused_[LIVE])[0] == pytest.approx(1.0)
     assert main(["fit", "--proxies", str(px), "--spread-penalty", "-1", "--out", str(out)]) == 2
     assert "--spread-penalty must be a finite number >= 0" in capsys.readouterr().err
     with pytest.raises(ValueError, match="spread_penalty applies to a fused table"):
