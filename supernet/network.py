@@ -191,7 +191,7 @@ class SuperNet(_TinyNet):
             C, N, num_classes, lambda c: Cell(c, [OPS] * NUM_EDGES, bn_affine, track_running_stats), seed
         )
         self.bn_affine, self.track_running_stats = bn_affine, track_running_stats
-        self._edge_keys: list[tuple[int, str] | None] | None = None  # per module: (edge, op) in a cell, else None
+        self._edge_keys: list[tuple[tuple[int, str] | None, nn.Module]] | None = None  # per module: ((edge, op) in a cell, else None; module)
 
     def forward(self, x: torch.Tensor, arch: "Arch | str | int | Sequence[str | int]", *, all_edges: bool = False) -> torch.Tensor:
         """Single-path forward of ``arch``: [B, 3, H, W] -> logits [B, num_classes]. Runs live edges only,
@@ -202,15 +202,15 @@ class SuperNet(_TinyNet):
     def standalone_modules(self, arch: "Arch | str | int | Sequence[str | int]") -> list[nn.Module]:
         """The modules of this supernet that make up ``arch``'s stand-alone network: one per module of
         ``StandaloneNet(arch)`` (the root included, first), under the same names and in its order."""
-        if self._edge_keys is None:
-            keys: list[tuple[int, str] | None] = []
-            for name, _ in self.named_modules():
+        if self._edge_keys is None:  # the module tree is fixed once built: walk it once (2,800 modules)
+            keys: list[tuple[tuple[int, str] | None, nn.Module]] = []
+            for name, m in self.named_modules():
                 parts = name.split(".")  # cells.<i>.edges.<k>.<op>[.<sub>...]
                 edge_op = len(parts) >= 5 and parts[0] == "cells" and parts[2] == "edges"
-                keys.append((int(parts[3]), parts[4]) if edge_op else None)
+                keys.append(((int(parts[3]), parts[4]) if edge_op else None, m))
             self._edge_keys = keys
         keep = {(k, op) for k, op in enumerate(_as_arch(arch).ops) if op != "none"}
-        return [m for key, m in zip(self._edge_keys, self.modules()) if key is None or key in keep]
+        return [m for key, m in self._edge_keys if key is None or key in keep]
 
     def reinit_standalone(self, arch: "Arch | str | int | Sequence[str | int]", seed: int) -> None:
         """Give ``arch``'s modules (:meth:`standalone_modules`) the exact values ``StandaloneNet(arch, ...,
