@@ -25,6 +25,7 @@ source and reused across variants (the same fits ``FusionPredictor`` would make 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ class _Fitted:
         self.args, self.kwargs, self.est = args, kwargs, None
 
     def fit(self, idx: np.ndarray, y: np.ndarray) -> Any:
-        key = (repr(self.args), repr(sorted(self.kwargs.items())), idx.tobytes(), y.tobytes())
+        key = (_key(self.args), _key(self.kwargs), idx.tobytes(), y.tobytes())
         if key not in self.cache:
             self.cache[key] = _make_model(*self.args, **self.kwargs).fit(idx, y)
         self.est = self.cache[key]
@@ -73,6 +74,18 @@ class _Fitted:
 
 
 _make_model = fusion.make_model
+
+
+def _key(obj: Any) -> str:
+    """A cache key part: ``repr``, with arrays (e.g. a GCN's side features) by their bytes' digest (numpy's
+    ``repr`` elides the middle of a large array)."""
+    if isinstance(obj, np.ndarray):
+        return f"array{obj.shape}:{hashlib.sha1(np.ascontiguousarray(obj).tobytes()).hexdigest()}"
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {_key(v)}" for k, v in sorted(obj.items())) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "(" + ", ".join(_key(v) for v in obj) + ")"
+    return repr(obj)
 
 
 def cached_sweep_setup() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from supernet.space import NUM_ARCHS, clip_text, degenerate_mask
 from supernet.proxies import PROXY_SCHEMA
 from supernet.tables import BenchmarkError, align_to_space, read_arch_table, validate_table
 
-from .models import LandmarkCorrection, from_logerr, logerr, make_model
+from .models import MODELS, LandmarkCorrection, from_logerr, logerr, make_model
 
 __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_WEIGHTS", "DEFAULT_SPREAD_PENALTY",
            "CORRECTED_SUFFIX", "CORRECTION_ALPHAS", "fuse", "order_head", "read_signal_table", "NON_SIGNAL_COLUMNS",
@@ -215,7 +215,14 @@ class FusionPredictor(BaseEstimator):
     default weight of a landmark-corrected twin, below; ``weights`` may name the twin, 0 drops it),
     ``spread_penalty`` (L >= 0: the fused score is the weighted mean less L times the signals' weighted
     spread about it, so a cell only some signals rate high ranks below one they agree on; default
-    :data:`DEFAULT_SPREAD_PENALTY`; 0 is the plain mean), ``landmark_map`` (``isotonic``, ``linear`` or
+    :data:`DEFAULT_SPREAD_PENALTY`; 0 is the plain mean), ``completion_side`` (True: the completion
+    model of a partial signal, where it takes side features (the GCN's ``side_features``), also sees the
+    normal scores of the fused signals known for the whole space; off by default: on the tuning seeds
+    it completed the one-shot file's unseen scores closer to the file's own (Pearson 0.70 -> 0.76) and
+    raised the fused tau by about 0.002 on every source, but lowered P@top-5% (one-shot 0.43 -> 0.39,
+    below issue 12's 0.40; the project's supernets by 0.01-0.04) and the one-shot pick (93.76 -> 93.34);
+    ``benchmarks/results/fusion_completion_side.md``),
+    ``landmark_map`` (``isotonic``, ``linear`` or
     ``signals``, below), ``landmark_alphas`` (the map's ridge penalties tried by leave-one-out),
     ``correction_alphas`` (the twins' correction's, :data:`CORRECTION_ALPHAS`), ``random_state``.
 
@@ -249,7 +256,8 @@ class FusionPredictor(BaseEstimator):
     ``fit(signals, landmarks=None)``: ``signals`` a DataFrame of 15,625 rows in official index order,
     one column per signal, NaN where unknown.  Learned: ``signal_scores_`` (completed normal scores),
     ``fused_``, ``ranked_`` (``fused_`` with the head re-ordered: the no-landmark score), ``head_``
-    (bool[15625]), ``head_weights_``, ``completers_`` / ``correctors_`` (signal -> fitted completion model /
+    (bool[15625]), ``head_weights_``, ``side_signals_`` (the signals the completion saw as side
+    features), ``completers_`` / ``correctors_`` (signal -> fitted completion model /
     its landmark correction), ``spread_`` (float[15625]: weighted standard deviation of the
     signals' normal scores about their weighted mean, how much the signals disagree on a cell), ``weights_``, and
     with landmarks ``coef_`` (the map's ridge coefficients; for the isotonic map the lower tail's slope),
@@ -266,6 +274,7 @@ class FusionPredictor(BaseEstimator):
         head_weights: Mapping[str, float] | None = None,
         corrected_weight: float = 3.0,
         spread_penalty: float = DEFAULT_SPREAD_PENALTY,
+        completion_side: bool = False,
         landmark_map: str = "isotonic",
         landmark_alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
         correction_alphas: Sequence[float] = CORRECTION_ALPHAS,
@@ -278,17 +287,22 @@ class FusionPredictor(BaseEstimator):
         self.head_weights = head_weights
         self.corrected_weight = corrected_weight
         self.spread_penalty = spread_penalty
+        self.completion_side = completion_side
         self.landmark_map = landmark_map
         self.landmark_alphas = landmark_alphas
         self.correction_alphas = correction_alphas
         self.random_state = random_state
 
-    def _complete(self, name: str, v: np.ndarray) -> tuple[np.ndarray, bool]:
-        """(values for the whole space, completed?) of one signal."""
+    def _complete(self, name: str, v: np.ndarray, side: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+        """(values for the whole space, completed?) of one signal; ``side`` (float[15625, k]): the completion
+        model's side features unless ``completion_params`` sets them."""
         known = self._known(name, v)
         if known[~degenerate_mask()].all():
             return v, False
-        est = make_model(self.completion, self.completion_params, random_state=self.random_state)
+        params = dict(self.completion_params or {})
+        if side is not None and "side_features" not in params:
+            params["side_features"] = side
+        est = make_model(self.completion, params, random_state=self.random_state)
         idx = np.flatnonzero(known)
         log.info("completing signal %s from %d architectures with %s", name, idx.size, self.completion)
         est.fit(idx, v[idx])
@@ -334,9 +348,16 @@ class FusionPredictor(BaseEstimator):
         self.completers_: dict[str, Any] = {}
         self.correctors_: dict[str, Any] = {}
         scores, completed = {}, []
+        live = ~degenerate_mask()
+        whole = [c for c in w if np.isfinite(signals[c].to_numpy(dtype=np.float64)[live]).all()]
+        model = MODELS.get(self.completion)
+        takes = model is not None and "side_features" in model().get_params()
+        self.side_signals_ = whole if self.completion_side and takes and len(whole) < len(w) else []
+        side = np.column_stack([normal_scores(signals[c].to_numpy(dtype=np.float64)) for c in self.side_signals_]) \
+            if self.side_signals_ else None
         for c in list(w):
             v = signals[c].to_numpy(dtype=np.float64)
-            full, was = self._complete(c, v)
+            full, was = self._complete(c, v, side)
             scores[c] = normal_scores(full)
             if not was:
                 continue

@@ -48,7 +48,10 @@ class GCNPredictor(BasePredictor):
     (:data:`predictor.graphs.GRAPH_FEATURES`) joined to the pooled embedding (default the live op counts:
     on the tuning seeds 0-4 they lifted the weight-sharing-only tau from 0.45 to 0.54 on the project's CPU
     supernet and from 0.59 to 0.60 on the published one-shot file, above GBR's 0.50 / 0.58 on both, and
-    removed the seeds where the plain GCN collapsed; benchmarks/results/gcn_ws_only.md); ``loss`` in
+    removed the seeds where the plain GCN collapsed; benchmarks/results/gcn_ws_only.md);
+    ``side_features``: further graph-level features given as values, float[15625, k] in official order
+    (NaN read as 0; e.g. the fusion's normal scores of the signals known for the whole space; with
+    ``canonical`` a cell reads its class's first member's row), joined after ``features``; ``loss`` in
     ``mse | rank | both`` (``both`` = MSE + ``rank_weight`` x pairwise logistic loss); Adam with ``lr``,
     ``weight_decay``, ``batch_size``, at most ``max_epochs`` epochs, early stopping after ``patience``
     epochs without improvement of the loss on a held-out ``val_fraction`` (skipped below 20 samples);
@@ -67,6 +70,7 @@ class GCNPredictor(BasePredictor):
         head_hidden: int = 32,
         dropout: float = 0.0,
         features: tuple[str, ...] = ("live_counts",),
+        side_features: np.ndarray | None = None,
         loss: Literal["mse", "rank", "both"] = "mse",
         rank_weight: float = 1.0,
         lr: float = 3e-3,
@@ -90,6 +94,7 @@ class GCNPredictor(BasePredictor):
         self.head_hidden = head_hidden
         self.dropout = dropout
         self.features = features
+        self.side_features = side_features
         self.loss = loss
         self.rank_weight = rank_weight
         self.lr = lr
@@ -122,6 +127,11 @@ class GCNPredictor(BasePredictor):
         for f in self.features:
             if f not in G.GRAPH_FEATURES:
                 raise ValueError(f"unknown graph feature {f!r}; known: {', '.join(G.GRAPH_FEATURES)}")
+        if self.side_features is not None:
+            side = np.asarray(self.side_features, dtype=np.float64)
+            if side.ndim != 2 or side.shape[0] != NUM_ARCHS or np.isinf(side).any():
+                raise ValueError(f"side_features must be a finite float array of shape ({NUM_ARCHS}, k) (NaN allowed), "
+                                 f"got shape {side.shape}")
 
     @property
     def space_(self) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
@@ -146,8 +156,10 @@ class GCNPredictor(BasePredictor):
             x, adj = G.dense_space_edge(self.prune)
             fwd, bwd = dense_mean(adj)
         gfeat = None
-        if self.features:
-            F = G.graph_features(np.arange(NUM_ARCHS), self.features)
+        F = G.graph_features(np.arange(NUM_ARCHS), self.features)
+        if self.side_features is not None:
+            F = np.concatenate([F, np.nan_to_num(np.asarray(self.side_features, dtype=np.float64), nan=0.0)], axis=1)
+        if F.shape[1]:
             sd = np.where(F.std(0) > 0, F.std(0), 1.0)
             gfeat = torch.as_tensor((F - F.mean(0)) / sd, dtype=torch.float32)
         dev = torch.device(self.device)
