@@ -219,8 +219,9 @@ class FusionPredictor(BaseEstimator):
     model of a partial signal, where it takes side features (the GCN's ``side_features``), also sees the
     normal scores of the fused signals known for the whole space; off by default: on the tuning seeds
     it completed the one-shot file's unseen scores closer to the file's own (Pearson 0.70 -> 0.76) and
-    raised the fused tau by about 0.002 on every source, but lowered P@top-5% (one-shot 0.43 -> 0.39,
-    below issue 12's 0.40; the project's supernets by 0.01-0.04) and the one-shot pick (93.76 -> 93.34);
+    raised the fused tau by 0.000-0.002 on every source and the pick of four of the project's five
+    supernet files (93.76 -> 94.02), but lowered P@top-5% (one-shot file 0.426 -> 0.386, below issue
+    12's 0.40; the project's files by -0.003 to 0.037) and the one-shot file's pick (93.76 -> 93.34);
     ``benchmarks/results/fusion_completion_side.md``),
     ``landmark_map`` (``isotonic``, ``linear`` or
     ``signals``, below), ``landmark_alphas`` (the map's ridge penalties tried by leave-one-out),
