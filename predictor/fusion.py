@@ -258,7 +258,8 @@ class FusionPredictor(BaseEstimator):
     one column per signal, NaN where unknown.  Learned: ``signal_scores_`` (completed normal scores),
     ``fused_``, ``ranked_`` (``fused_`` with the head re-ordered: the no-landmark score), ``head_``
     (bool[15625]), ``head_weights_``, ``side_signals_`` (the signals the completion saw as side
-    features), ``completers_`` / ``correctors_`` (signal -> fitted completion model /
+    features), ``redundancy_`` (completed signal -> correlation of its completion with the fusion of the
+    signals known for the whole space, see ``_redundancy``), ``completers_`` / ``correctors_`` (signal -> fitted completion model /
     its landmark correction), ``spread_`` (float[15625]: weighted standard deviation of the
     signals' normal scores about their weighted mean, how much the signals disagree on a cell), ``weights_``, and
     with landmarks ``coef_`` (the map's ridge coefficients; for the isotonic map the lower tail's slope),
@@ -375,12 +376,25 @@ class FusionPredictor(BaseEstimator):
         self.weights_ = w
         self.fused_, self.spread_ = fuse(self.signal_scores_.to_numpy(), np.array(list(w.values())),
                                          self.spread_penalty)
+        self.redundancy_ = self._redundancy(completed)
         self._order_head()
         self.coef_ = None
         if landmarks is not None:
             self._fit_landmarks(*landmarks)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _redundancy(self, completed: Sequence[str]) -> dict[str, float]:
+        """completed signal -> Pearson correlation, over the non-degenerate cells, of its completed normal
+        score with the fusion of the plain signals known for the whole space (without it and the twins):
+        how much of it the free signals already say.  Needs no truth; NaN-free only with such signals."""
+        live = ~degenerate_mask()
+        Z = self.signal_scores_
+        full = [c for c in Z.columns if c not in completed and not c.endswith(CORRECTED_SUFFIX)]
+        if not full:
+            return {}
+        rest = fuse(Z[full].to_numpy()[live], np.array([self.weights_[c] for c in full]), self.spread_penalty)[0]
+        return {c: float(np.corrcoef(Z[c].to_numpy()[live], rest)[0, 1]) for c in completed}
 
     def _order_head(self) -> None:
         """Set ``head_``, ``head_weights_`` and ``ranked_`` (see the class docstring)."""

@@ -83,6 +83,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     payload = {"out": str(path), "model": m.get("model"), "n_ws": m.get("n_ws"), "n_landmarks": m.get("n_landmarks"),
                "fit_seconds": m.get("fit_seconds"), "columns": list(table.df.columns),
                "best": {"index": int(best["index"]), "arch_str": best["arch_str"], "pred_acc": float(best["pred_acc"])}}
+    redundancy = m.get("signal_redundancy") or {}
+    if redundancy:
+        payload["signal_redundancy"] = redundancy
     _emit(
         args,
         payload,
@@ -91,7 +94,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
          if m.get("model") == "fusion" else f"fitted {m.get('model')} on {m.get('n_ws')} architectures")
         + (f" + {m.get('n_landmarks')} landmarks" if m.get("n_landmarks") else "")
         + f" in {m.get('fit_seconds')} s; wrote all 15,625 to {path}\n"
-        f"  predicted best: #{int(best['index'])} {best['arch_str']} ({best['pred_acc']:.2f})",
+        f"  predicted best: #{int(best['index'])} {best['arch_str']} ({best['pred_acc']:.2f})"
+        + "".join(f"\n  {c}: its completion correlates at r = {r:.2f} with the fusion of the whole-space signals"
+                  for c, r in redundancy.items()),
     )
     return 0
 

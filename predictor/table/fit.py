@@ -221,6 +221,7 @@ def fit_table(
             "head_fraction": fusion.head_fraction, "head_weights": fusion.head_weights_,
             "head_size": int(fusion.head_.sum()), "spread_penalty": fusion.spread_penalty,
             "completed_signals": fusion.completed_, "completion_side_signals": fusion.side_signals_,
+            "signal_redundancy": {c: round(r, 4) for c, r in fusion.redundancy_.items()},
             "corrected_signals": list(fusion.correctors_),
             "landmark_map": None if lm is None else fusion.landmark_map, "landmark_coefficients": fusion.coef_,
             "seed": seed, "n_ws": 0 if ws_df is None else int(len(ws_df)), **_landmark_meta(lm),

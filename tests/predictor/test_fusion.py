@@ -450,3 +450,18 @@ def test_completion_sees_the_whole_space_signals_as_side_features() -> None:
     from predictor.models import GCNPredictor
     with pytest.raises(ValueError, match="side_features must be"):
         GCNPredictor(side_features=np.zeros((10, 2)), max_epochs=1).fit(LIVE[:30], np.arange(30.0))
+
+
+def test_redundancy_says_how_much_a_completed_signal_repeats_the_full_ones() -> None:
+    rng = np.random.default_rng(5)
+    seen = rng.choice(LIVE, 400, replace=False)
+    full = PARAMS + rng.normal(0, 0.05, NUM_ARCHS)
+    copy, other = np.full(NUM_ARCHS, np.nan), np.full(NUM_ARCHS, np.nan)
+    copy[seen] = 80 + 5 * PARAMS[seen]
+    other[seen] = rng.normal(size=seen.size)  # nothing the full signal (or the graph) knows
+    f = FusionPredictor(completion="ridge").fit(pd.DataFrame({"copy": copy, "other": other, "full": full}))
+    assert set(f.redundancy_) == {"copy", "other"}
+    assert f.redundancy_["copy"] > 0.9 > 0.5 > f.redundancy_["other"], f.redundancy_
+    z = f.signal_scores_.loc[LIVE]  # by hand: the completion against the (here single) full signal's fusion
+    assert f.redundancy_["other"] == pytest.approx(np.corrcoef(z["other"], z["full"])[0, 1], abs=1e-12)
+    assert FusionPredictor(completion="ridge").fit(pd.DataFrame({"copy": copy})).redundancy_ == {}  # nothing to compare
