@@ -212,9 +212,12 @@ def test_fused_table_and_cli(tmp_path, capsys) -> None:
     out = tmp_path / "t.csv.gz"
     assert main(["fit", "--ws", str(tmp_path / "ws.csv"), "--proxies", str(px), "--model", "ridge",
                  "--weight", "synflow=0", "--out", str(out)]) == 0
-    assert "fused ws, nwot, params" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "fused ws, nwot, params" in printed
     back = LookupTable.load(out)
     assert back.meta["weights"] == {"ws": 0.5, "nwot": 1.0, "params": 1.0} and back.hardware_columns == []
+    r = back.meta["signal_redundancy"]["ws"]  # the completed ws against the fusion of nwot and params
+    assert -1 <= r <= 1 and f"ws: its completion correlates at r = {r:.2f}" in printed
     assert main(["fit", "--proxies", str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert main(["fit", "--ws", str(tmp_path / "ws.csv"), "--proxies", str(px), "--weight", "ws", "--out", str(out)]) == 2
