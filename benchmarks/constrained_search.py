@@ -273,6 +273,10 @@ def write_report(args, summary: pd.DataFrame | None, info: dict, lat: pd.DataFra
         unc = s[s["constraint"] == "none"].iloc[0]
         wins = int((con["gcn_regret"] < con["ws_regret"]).sum())
         ties = int((con["gcn_regret"] == con["ws_regret"]).sum())
+        lf = info.get("local_fill") or {"n_measured": 0, "n_filled": 0}
+        local_note = (f"; `local_cpu_latency_ms` is this machine's latency, measured on {lf['n_measured']:,} of the "
+                      "15,625 architectures" + (f" and filled on the other {lf['n_filled']:,} by the GBR latency "
+                                               "predictor" if lf["n_filled"] else " (all of them; nothing filled)"))
         gcn_fit = info["gcn"]
         md.append("## Summary\n")
         md.append(
@@ -288,8 +292,7 @@ def write_report(args, summary: pd.DataFrame | None, info: dict, lat: pd.DataFra
                f"(the default `nasgcn fit --ws --proxies` table; no truth)." if "fused" in methods else "") + "\n"
             f"* Constraints: {len(con)} upper bounds (params, FLOPs and {len(con) // 3 - 2} full-coverage latency columns at "
             f"their 25/50/75 % quantiles"
-            + ("; `local_cpu_latency_ms` is this machine's latency measured on 2,000 of the 6,466 classes and filled "
-               "by the GBR latency predictor" if s["filled_latency"].any() else "") + ").\n"
+            + (local_note if s["filled_latency"].any() else "") + ").\n"
             f"* **GCN-table regret below the raw supernet's on {wins} of {len(con)} constraints** (equal on {ties})"
             + (f"; fused table's below the raw supernet's on {int((con['fused_regret'] < con['ws_regret']).sum())}, "
                f"below the GCN table's on {int((con['fused_regret'] < con['gcn_regret']).sum())}"

@@ -28,12 +28,11 @@ import pandas as pd
 
 from predictor import graphs as G
 from predictor.fusion import FusionPredictor, normal_scores, read_signal_table
-from predictor.table import read_ws, sample_ws
-from supernet.paths import data_path
+from predictor.table import sample_ws
 from supernet.space import NUM_ARCHS
 
 from fusion_landmarks import cached_sweep_setup
-from signal_fusion import _score, _seeds
+from signal_fusion import _score, _seeds, ws_sources
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -47,26 +46,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0-4", help="seeds of the one-shot file's draws")
     ap.add_argument("--own-seeds", default="0-2", help="GCN seeds for the own files")
-    ap.add_argument("--sources", default=",".join(("one-shot", *OWN)), help="comma-separated subset of the sources")
+    ap.add_argument("--sources", default=None, help="comma-separated subset of the sources (default all)")
     ap.add_argument("--proxies", default=str(RESULTS / "proxies_cifar10.csv.gz"))
     ap.add_argument("--out", default=str(RESULTS / "fusion_completion_side"))
     args = ap.parse_args()
     deg, _, truth = cached_sweep_setup()
     prox = read_signal_table(args.proxies)
     params = pd.DataFrame({"params": G.graph_features(np.arange(NUM_ARCHS), ["params"])[:, 0]})
-    oneshot = read_ws(data_path("nb201", "nb201_ws_oneshot.csv.gz"))
+    sources = ws_sources(args.sources, own=OWN)
+    oneshot = sources["one-shot"] if "one-shot" in sources else ws_sources("one-shot")["one-shot"]
     full = np.full(NUM_ARCHS, np.nan)
     full[oneshot["index"].to_numpy()] = oneshot["ws_acc"].to_numpy()
     full = normal_scores(full)
     base = pd.concat([prox, params], axis=1)
     rows = [{"source": "(proxies only)", "seed": -1, "side": "-",
              **_score(FusionPredictor().fit(base).score_space(), truth, deg)}]
-    names = args.sources.split(",")
-    unknown = sorted(set(names) - {"one-shot", *OWN})
-    if unknown:
-        raise SystemExit(f"--sources: unknown {', '.join(unknown)}; choose from one-shot, {', '.join(OWN)}")
-    jobs = [("one-shot", oneshot, s) for s in _seeds(args.seeds)] if "one-shot" in names else []
-    jobs += [(n, read_ws(RESULTS / f"{n}_ws.csv.gz"), s) for n in OWN if n in names for s in _seeds(args.own_seeds)]
+    jobs = [(n, ws_all, s) for n, ws_all in sources.items()
+            for s in _seeds(args.seeds if n == "one-shot" else args.own_seeds)]
     for name, ws_all, seed in jobs:
         ws = sample_ws(ws_all, 1000, seed)
         w = np.full(NUM_ARCHS, np.nan)

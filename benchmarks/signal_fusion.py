@@ -76,14 +76,14 @@ OWN_WS = ("supernet_cpu", "supernet_methods_uniform_ft", "supernet_methods_fewsh
 """The project's own CPU supernets whose 1,000-architecture score files are committed in results/."""
 
 
-def ws_sources(subset: str | None = None) -> dict[str, pd.DataFrame]:
+def ws_sources(subset: str | None = None, own: tuple[str, ...] = OWN_WS) -> dict[str, pd.DataFrame]:
     """The weight-sharing files of the tuning sweeps, by name: the published one-shot file (``one-shot``)
-    and each of :data:`OWN_WS` (its committed ``results/<name>_ws.csv.gz``); ``subset``: a comma-separated
-    list of those names (None: all), ``SystemExit`` naming the choices for an unknown one."""
-    names = ["one-shot", *OWN_WS] if subset is None else subset.split(",")
-    unknown = sorted(set(names) - {"one-shot", *OWN_WS})
+    and each of ``own`` (default :data:`OWN_WS`; its committed ``results/<name>_ws.csv.gz``); ``subset``: a
+    comma-separated list of those names (None: all), ``SystemExit`` naming the choices for an unknown one."""
+    names = ["one-shot", *own] if subset is None else subset.split(",")
+    unknown = sorted(set(names) - {"one-shot", *own})
     if unknown:
-        raise SystemExit(f"--sources: unknown {', '.join(unknown)}; choose from one-shot, {', '.join(OWN_WS)}")
+        raise SystemExit(f"--sources: unknown {', '.join(unknown)}; choose from one-shot, {', '.join(own)}")
     return {n: read_ws(data_path("nb201", "nb201_ws_oneshot.csv.gz") if n == "one-shot"
                        else REPO / f"benchmarks/results/{n}_ws.csv.gz") for n in names}
 
