@@ -221,7 +221,7 @@ class FusionPredictor(BaseEstimator):
     it completed the one-shot file's unseen scores closer to the file's own (Pearson 0.70 -> 0.76) and
     raised the fused tau by 0.000-0.002 on every source and the pick of four of the project's five
     supernet files (93.76 -> 94.02), but lowered P@top-5% (one-shot file 0.426 -> 0.386, below issue
-    12's 0.40; the project's files by -0.003 to 0.037) and the one-shot file's pick (93.76 -> 93.34);
+    12's 0.40; the project's files by between +0.003 and -0.037) and the one-shot file's pick (93.76 -> 93.34);
     ``benchmarks/results/fusion_completion_side.md``),
     ``landmark_map`` (``isotonic``, ``linear`` or
     ``signals``, below), ``landmark_alphas`` (the map's ridge penalties tried by leave-one-out),
@@ -297,12 +297,12 @@ class FusionPredictor(BaseEstimator):
 
     def _complete(self, name: str, v: np.ndarray, side: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
         """(values for the whole space, completed?) of one signal; ``side`` (float[15625, k]): the completion
-        model's side features unless ``completion_params`` sets them."""
+        model's side features (see :meth:`_side_signals`)."""
         known = self._known(name, v)
-        if known[~degenerate_mask()].all():
+        if self._whole(v):
             return v, False
         params = dict(self.completion_params or {})
-        if side is not None and "side_features" not in params:
+        if side is not None:
             params["side_features"] = side
         est = make_model(self.completion, params, random_state=self.random_state)
         idx = np.flatnonzero(known)
@@ -310,6 +310,22 @@ class FusionPredictor(BaseEstimator):
         est.fit(idx, v[idx])
         self.completers_[name] = est
         return est.predict_space(), True
+
+    @staticmethod
+    def _whole(v: np.ndarray) -> bool:
+        """Whether signal values ``v`` (float[15625]) are known on every non-degenerate cell."""
+        return bool(np.isfinite(v[~degenerate_mask()]).all())
+
+    def _side_signals(self, signals: pd.DataFrame, names: Sequence[str]) -> list[str]:
+        """The signals among ``names`` the completion sees as side features: with ``completion_side``,
+        those known for the whole space, when some other signal is to be completed by a model that takes
+        side features and ``completion_params`` does not set them; else none."""
+        model = MODELS.get(self.completion)
+        if not self.completion_side or model is None or "side_features" not in model().get_params() \
+                or "side_features" in (self.completion_params or {}):
+            return []
+        whole = [c for c in names if self._whole(signals[c].to_numpy(dtype=np.float64))]
+        return whole if len(whole) < len(names) else []
 
     @staticmethod
     def _known(name: str, v: np.ndarray) -> np.ndarray:
@@ -350,11 +366,7 @@ class FusionPredictor(BaseEstimator):
         self.completers_: dict[str, Any] = {}
         self.correctors_: dict[str, Any] = {}
         scores, completed = {}, []
-        live = ~degenerate_mask()
-        whole = [c for c in w if np.isfinite(signals[c].to_numpy(dtype=np.float64)[live]).all()]
-        model = MODELS.get(self.completion)
-        takes = model is not None and "side_features" in model().get_params()
-        self.side_signals_ = whole if self.completion_side and takes and len(whole) < len(w) else []
+        self.side_signals_ = self._side_signals(signals, list(w))
         side = np.column_stack([normal_scores(signals[c].to_numpy(dtype=np.float64)) for c in self.side_signals_]) \
             if self.side_signals_ else None
         for c in list(w):
@@ -387,7 +399,7 @@ class FusionPredictor(BaseEstimator):
     def _redundancy(self, completed: Sequence[str]) -> dict[str, float]:
         """completed signal -> Pearson correlation, over the non-degenerate cells, of its completed normal
         score with the fusion of the plain signals known for the whole space (without it and the twins):
-        how much of it the free signals already say.  Needs no truth; NaN-free only with such signals."""
+        how much of it the free signals already say.  Needs no truth; empty without such signals."""
         live = ~degenerate_mask()
         Z = self.signal_scores_
         full = [c for c in Z.columns if c not in completed and not c.endswith(CORRECTED_SUFFIX)]

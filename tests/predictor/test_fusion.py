@@ -15,7 +15,8 @@ from predictor.fusion import (_IsotonicMap, CORRECTION_ALPHAS, DEFAULT_SPREAD_PE
                               FusionPredictor, normal_scores, read_signal_table)
 from predictor.calibration import conformal_factor, from_logerr, logerr, rank_weights
 from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
-from supernet.space import NUM_ARCHS, all_archs, degenerate_mask
+from predictor.models import GCNPredictor
+from supernet.space import NUM_ARCHS, all_archs, degenerate_mask, iso_ids
 
 DEG = degenerate_mask()
 LIVE = np.flatnonzero(~DEG)
@@ -429,8 +430,6 @@ def test_spread_penalty_ranks_agreed_cells_above_disputed_ones(tmp_path, capsys)
 def test_completion_sees_the_whole_space_signals_as_side_features() -> None:
     """A partial signal that follows a full one the cell graph cannot predict (noise drawn per isomorphism
     class) is completed well only when the GCN sees the full signal (its side features)."""
-    from supernet.space import iso_ids
-
     rng = np.random.default_rng(3)
     ids = iso_ids()
     r = rng.normal(size=int(ids.max()) + 1)[ids]
@@ -450,7 +449,6 @@ def test_completion_sees_the_whole_space_signals_as_side_features() -> None:
     assert taus[True] > 0.6 and abs(taus[False]) < 0.2, taus
     # a model without side features (ridge) completes as before; a bad side array is refused
     assert FusionPredictor(completion="ridge").fit(sig).side_signals_ == []
-    from predictor.models import GCNPredictor
     with pytest.raises(ValueError, match="side_features must be"):
         GCNPredictor(side_features=np.zeros((10, 2)), max_epochs=1).fit(LIVE[:30], np.arange(30.0))
 
