@@ -125,7 +125,8 @@ class LandmarkCorrection(RegressorMixin, BaseEstimator):
             self.quadratic_ = quadratic
             X = self._design(pred_space[idx], idx)
             if self.alpha is None:
-                self.ridge_ = RidgeCV(alphas=np.logspace(-2, 3, 11) if self.alphas is None else self.alphas).fit(X, t)
+                alphas = np.logspace(-2, 3, 11) if self.alphas is None else np.asarray(self.alphas, dtype=np.float64)
+                self.ridge_ = RidgeCV(alphas=alphas).fit(X, t)  # an array: sklearn writes into a 1-element tuple
             else:
                 self.ridge_ = Ridge(alpha=self.alpha).fit(X, t)
             lo, hi = self.z_range_

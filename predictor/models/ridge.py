@@ -30,7 +30,7 @@ class RidgePredictor(BasePredictor):
         self.x_mean_, self.x_std_ = standardise(X)
         Z = (X - self.x_mean_) / self.x_std_
         if isinstance(self.alpha, (tuple, list)):
-            self.model_ = RidgeCV(alphas=tuple(self.alpha)).fit(Z, y)
+            self.model_ = RidgeCV(alphas=np.asarray(self.alpha, dtype=np.float64)).fit(Z, y)
             self.alpha_ = float(self.model_.alpha_)
         else:
             self.model_ = Ridge(alpha=self.alpha).fit(Z, y)

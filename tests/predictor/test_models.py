@@ -199,6 +199,17 @@ def test_ridge_recovers_additive_target(sample):
     assert np.allclose(est.predict(q), want, atol=1e-3)
 
 
+
+def test_a_single_penalty_in_a_sequence_is_that_penalty(sample):
+    # sklearn's RidgeCV writes into a one-element alphas sequence: a tuple of one used to raise TypeError
+    y = synthetic(sample)
+    one = RidgePredictor(alpha=(3.0,)).fit(sample, y)
+    assert one.alpha_ == 3.0 and np.allclose(one.predict(sample[:50]), RidgePredictor(alpha=3.0).fit(sample, y).predict(sample[:50]))
+    lm = np.random.default_rng(1).choice(sample, 12, replace=False)
+    fixed = LandmarkCorrection(one, alphas=(30.0,)).fit(lm, synthetic(lm))
+    assert fixed.ridge_.alpha_ == 30.0
+
+
 def test_gbr_and_mlp_learn(sample):
     y = synthetic(sample)
     test = np.arange(0, NUM_ARCHS, 9)
