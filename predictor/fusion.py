@@ -40,10 +40,27 @@ __all__ = ["normal_scores", "FusionPredictor", "DEFAULT_WEIGHTS", "DEFAULT_HEAD_
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS: dict[str, float] = {"snip": 0.0, "grad_norm": 0.0, "ws": 0.5}
-"""Signal weights when none are given (signals not named here weigh 1).  snip and grad_norm are left
-out: on the tuning seeds 0-4 (benchmarks/signal_fusion.py) adding them lowered the fused tau from 0.73
-to 0.65 (they rank the truth at tau 0.46 and mostly repeat the loss-gradient scale of the others).
+DEFAULT_WEIGHTS: dict[str, float] = {"snip": -0.25, "grad_norm": -0.25, "ws": 0.5}
+"""Signal weights when none are given (signals not named here weigh 1; a negative weight enters the
+signal reversed, see :func:`fuse`).
+
+snip and grad_norm enter reversed, at 0.25 each.  Alone they rank the truth at tau 0.46, and added
+with positive weights they lowered the fused tau (0.73 -> 0.65 on the tuning seeds 0-4,
+benchmarks/signal_fusion.py; both measure the loss-gradient scale the others already carry).
+Reversed, they act through the spread penalty: among the cells the other signals rate high, a
+larger loss gradient at initialisation marks the worse cell (Spearman with the truth -0.22 to -0.36
+within the top 40% of the others' mean), among those they rate low the better one (+0.15 to +0.24),
+and the penalty on a reversed score's distance from the mean rewards exactly that; with the plain
+mean (L = 0) they change almost nothing (0.730 -> 0.730); benchmarks/results/fusion_reversed.md.  Found on the peer's values first: on NASLib's proxies of the shared
+subset (``nb201_naslib_zc_subset.csv.gz``, its own validation accuracy), the same fusion of nwot,
+synflow, jacov and params goes tau 0.716 -> 0.735 on CIFAR-10, 0.739 -> 0.749 on CIFAR-100 and
+0.720 -> 0.729 on ImageNet16-120; on this project's whole-space table the proxies-only fusion goes
+0.746 -> 0.764 (P@top-5% 0.441 -> 0.451).  snip alone at 0.5, grad_norm alone at 0.5 and both at 0.25
+rank within 0.003 of each other everywhere; both share the weight so that neither decides alone.  On
+the tuning seeds 0-4 with weight-sharing scores (one-shot file and the project's CPU supernet): the
+fused tau goes 0.741 -> 0.759 and 0.766 -> 0.779 (P@top-5% 0.425 -> 0.432 and 0.515 -> 0.520), with 20
+random landmarks 0.777 -> 0.791 and 0.788 -> 0.795.
+
 The weight-sharing scores weigh 0.5: first chosen with the GCN default of that time (no graph features),
 then re-swept with the current GCN and the head order (benchmarks/results/fusion_ws_weight.md, tuning
 seeds 0-4): 0.5 is best or within 0.001 of the best on every source (one-shot file 0.732 at 0.25/0.5
@@ -103,11 +120,14 @@ def fuse(
     scores: np.ndarray, weights: np.ndarray, spread_penalty: float = DEFAULT_SPREAD_PENALTY
 ) -> tuple[np.ndarray, np.ndarray]:
     """(fused float[n], spread float[n]) of normal scores ``scores`` (float[n, d]) with ``weights``
-    (float[d], >= 0, normalised here): the weighted mean less ``spread_penalty`` times the spread, the
-    weighted standard deviation of the scores about that mean.  NaN rows stay NaN."""
-    wv = np.asarray(weights, dtype=np.float64) / np.sum(weights)
-    mean = scores @ wv
-    spread = np.sqrt(np.maximum((scores - mean[:, None]) ** 2 @ wv, 0.0))
+    (float[d]): the weighted mean less ``spread_penalty`` times the spread, the weighted standard
+    deviation of the scores about that mean.  A signal of negative weight enters reversed (its score
+    negated) with the weight's magnitude; the magnitudes are normalised here.  NaN rows stay NaN."""
+    w = np.asarray(weights, dtype=np.float64)
+    wv = np.abs(w) / np.sum(np.abs(w))
+    signed = scores * np.sign(w)
+    mean = signed @ wv
+    spread = np.sqrt(np.maximum((signed - mean[:, None]) ** 2 @ wv, 0.0))
     return mean - spread_penalty * spread, spread
 
 
@@ -206,7 +226,8 @@ def read_signal_table(
 class FusionPredictor(BaseEstimator):
     """Weighted mean of signals' normal scores; GCN completion of partial signals; optional landmarks.
 
-    Hyper-parameters: ``weights`` (signal name -> weight, missing names weigh 1; 0 drops a signal),
+    Hyper-parameters: ``weights`` (signal name -> weight, missing names weigh 1; 0 drops a signal, a
+    negative weight enters it reversed; defaults :data:`DEFAULT_WEIGHTS`),
     ``completion`` (model name for partial signals, ``gcn`` by default), ``completion_params``
     (its hyper-parameters), ``head_fraction`` and ``head_weights`` (the cells in the fused top
     ``head_fraction`` of the non-degenerate space keep their places above the rest, but take the fused
@@ -235,7 +256,7 @@ class FusionPredictor(BaseEstimator):
     the fused score, continued beyond the landmarks' range by the slopes of ridge lines (below: on all
     landmarks, the ``"linear"`` map; above: on the upper half of them);
     ``"linear"``, a non-negative ridge line on the fused score; ``"signals"``, a non-negative ridge on the
-    fused score and every signal (re-weighting them).  The first two are monotone (the landmarks change
+    fused score and every signal (in its weight's direction; re-weighting them).  The first two are monotone (the landmarks change
     the ranking through the twins only).  Chosen on the tuning seeds 0-4: over the four weight-sharing
     sources, mean tau with 20 / 50 random landmarks was 0.729 / 0.740 for the design before (no twin,
     the signals ridge; 0.742 without landmarks), 0.743 / 0.772 (worst run 0.647) for the twin with the
@@ -357,8 +378,9 @@ class FusionPredictor(BaseEstimator):
         given = dict(self.weights or {})
         w = {str(c): float(given.get(str(c), DEFAULT_WEIGHTS.get(str(c), 1.0))) for c in signals.columns}
         w = {c: x for c, x in w.items() if x != 0.0}
-        if not w or any(x < 0 for x in w.values()):
-            raise ValueError(f"signal weights must be >= 0 with at least one positive; got {w}")
+        if not all(np.isfinite(x) for x in w.values()) or not any(x > 0 for x in w.values()):
+            raise ValueError(f"signal weights must be finite numbers with at least one positive (a negative "
+                             f"weight enters its signal reversed); got {w}")
         if not (np.isfinite(self.spread_penalty) and self.spread_penalty >= 0):
             raise ValueError(f"spread_penalty must be a finite number >= 0, got {self.spread_penalty}")
         if landmarks is not None:
@@ -418,7 +440,8 @@ class FusionPredictor(BaseEstimator):
         """(float[15625, d] design of the landmark ridge, its column names) for ``landmark_map``."""
         if self.landmark_map != "signals":
             return self.fused_[:, None], ["fused"]
-        return np.column_stack([self.fused_, self.signal_scores_.to_numpy()]), ["fused", *self.signal_scores_.columns]
+        signs = np.sign([self.weights_[c] for c in self.signal_scores_.columns])  # reversed signals enter reversed
+        return np.column_stack([self.fused_, self.signal_scores_.to_numpy() * signs]), ["fused", *self.signal_scores_.columns]
 
     def _check_landmarks(self, idx: Any, true_acc: Any) -> tuple[np.ndarray, np.ndarray]:
         """(indices, true accuracy %) of the non-degenerate landmarks; ``ValueError`` for fewer than 3 or

@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "weight-sharing scores; repeat for several. Without --ws: a proxies-only fusion")
     p.add_argument("--weight", action="append", default=None, metavar="NAME=W",
                    help="fusion weight of one signal (ws, params, a proxy column, and with --landmarks ws_lm, the "
-                        "landmark-corrected ws; default ws 0.5, ws_lm 3, snip/grad_norm 0, others 1; 0 drops it)")
+                        "landmark-corrected ws; default ws 0.5, ws_lm 3, snip/grad_norm -0.25 (reversed), others 1; 0 drops it, "
+                        "a negative weight enters the signal reversed)")
     p.add_argument("--head-fraction", type=float, default=None, metavar="F",
                    help="fusion: order the fused top F of the space among itself by the head weights "
                         "(default 0.2; 0 keeps the fused order)")

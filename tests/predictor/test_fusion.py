@@ -63,7 +63,7 @@ def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
     assert Z.loc[LIVE, "full"].tolist() == normal_scores(sig["full"].to_numpy())[LIVE].tolist()
     assert np.isfinite(Z.loc[LIVE].to_numpy()).all() and Z.loc[DEG].isna().all().all()
     w = np.array([DEFAULT_WEIGHTS.get(c, 1.0) for c in Z.columns])  # ws weighs 0.5 by default
-    assert w.tolist() == [0.5, 1.0, 1.0]
+    assert w.tolist() == [0.5, 1.0, 1.0] and DEFAULT_WEIGHTS["snip"] == DEFAULT_WEIGHTS["grad_norm"] == -0.25
     np.testing.assert_allclose(f.fused_[LIVE], _fused_by_hand(Z.loc[LIVE].to_numpy(), w))
     s = f.score_space()
     assert np.isneginf(s[DEG]).all()
@@ -72,8 +72,17 @@ def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
     g = FusionPredictor(weights={"ws": 2.0, "part": 0.0}, completion="ridge").fit(sig)
     assert list(g.weights_) == ["ws", "full"] and "part" not in g.signal_scores_
     np.testing.assert_allclose(g.fused_[LIVE], _fused_by_hand(Z.loc[LIVE, ["ws", "full"]].to_numpy(), [2.0, 1.0]))
-    with pytest.raises(ValueError, match="weights must be >= 0"):
-        FusionPredictor(weights={"ws": -1.0}, completion="ridge").fit(sig)
+    # a negative weight enters its signal reversed: the same as the negated signal at the weight's magnitude
+    r = FusionPredictor(weights={"ws": 2.0, "part": 0.0, "full": -0.5}, completion="ridge").fit(sig)
+    assert r.weights_ == {"ws": 2.0, "full": -0.5}
+    np.testing.assert_array_equal(r.signal_scores_["full"], Z["full"])  # the table keeps the signal's own score
+    flipped = Z.loc[LIVE, ["ws", "full"]].to_numpy() * [1.0, -1.0]
+    np.testing.assert_allclose(r.fused_[LIVE], _fused_by_hand(flipped, [2.0, 0.5]))
+    assert not np.allclose(r.fused_[LIVE], g.fused_[LIVE])
+    with pytest.raises(ValueError, match="at least one positive"):
+        FusionPredictor(weights={"ws": -1.0, "full": 0.0, "part": -2.0}, completion="ridge").fit(sig)
+    with pytest.raises(ValueError, match="finite numbers"):
+        FusionPredictor(weights={"ws": float("nan")}, completion="ridge").fit(sig)
     with pytest.raises(ValueError, match="15625 rows"):
         FusionPredictor().fit(sig.iloc[:100])
 
