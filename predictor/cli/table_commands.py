@@ -97,8 +97,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         f"  predicted best: #{int(best['index'])} {best['arch_str']} ({best['pred_acc']:.2f})"
         + "".join(f"\n  {c}: its completion correlates at r = {r:.2f} with the fusion of the whole-space signals"
                   for c, r in redundancy.items())
-        + ("\n  (for reference, tuning seeds: 0.86-0.89 for the published one-shot file, whose fused table ranks "
-           "below the proxies alone; 0.57-0.77 for the project's own supernets, whose tables rank above them)"
+        + ("\n  (for reference, tuning seeds, benchmarks/results/signal_redundancy.md: 0.82-0.85 for the published "
+           "one-shot file, whose fused table ranks below the proxies alone; 0.58-0.76 for the project's own "
+           "supernets, whose tables rank above them)"
            if "ws" in redundancy else ""),
     )
     return 0
