@@ -3,7 +3,8 @@
 Equal-weight means of normal scores over subsets of {nwot, synflow, jacov, snip, grad_norm, params,
 flops}, with and without the GCN completion of the weight-sharing scores (weight 1 or 2), and a GCN
 fitted to a fused target on the sampled architectures.  n = 1000 one-shot scores per seed; scored on
-all 15,625.  What it decided: snip and grad_norm weigh 0 in the default, jacov and params stay in.
+all 15,625.  What it decided: snip and grad_norm weigh 0 in the default (until 2026-12-04: they now enter reversed at
+-0.25 each, benchmarks/fusion_reversed.py), jacov and params stay in.
 
     NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_ablation.py benchmarks/results/proxies_cifar10.csv.gz 0,1,2,3,4
 """

@@ -79,6 +79,9 @@ def test_fusion_completes_missing_signals_and_averages_normal_scores() -> None:
     flipped = Z.loc[LIVE, ["ws", "full"]].to_numpy() * [1.0, -1.0]
     np.testing.assert_allclose(r.fused_[LIVE], _fused_by_hand(flipped, [2.0, 0.5]))
     assert not np.allclose(r.fused_[LIVE], g.fused_[LIVE])
+    # ... but its distance from the others is a ranking term, not an uncertainty: spread_ (-> pred_std) leaves it out
+    np.testing.assert_allclose(r.spread_[LIVE], 0.0, atol=1e-12)  # one signal of positive weight: no disagreement
+    np.testing.assert_allclose(g.spread_[LIVE], np.abs(Z.loc[LIVE, "ws"] - Z.loc[LIVE, "full"]) * np.sqrt(2.0) / 3.0, atol=1e-12)
     with pytest.raises(ValueError, match="at least one positive"):
         FusionPredictor(weights={"ws": -1.0, "full": 0.0, "part": -2.0}, completion="ridge").fit(sig)
     with pytest.raises(ValueError, match="finite numbers"):
