@@ -14,8 +14,9 @@ fused tau, so until 2026-12-04 they weighed 0.  This records why they now enter 
    seed, so it is the same table on every seed.
 3. **With weight-sharing scores**, on the TUNING seeds (default 0-4; sources of ``ws_sources``, by
    default the published one-shot file and the project's CPU supernet): ``fit_table`` with the weights
-   before (snip / grad_norm 0) and after, without landmarks and with 20 random landmarks (a fresh draw
-   per seed).  The GCN fits are shared by both weightings (``fusion_landmarks._Fitted``).
+   before (snip / grad_norm 0) and after, without landmarks, with 20 random landmarks (a fresh draw
+   per seed) and with the 20 that ``nasgcn landmarks propose`` takes on the no-landmark table (one round
+   of the loop; "best landmark" is the truest of them).  The GCN fits are shared by both weightings (``fusion_landmarks._Fitted``).
 
     NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_reversed.py --seeds 0-4
 """
@@ -31,6 +32,7 @@ from scipy.special import ndtri
 from scipy.stats import kendalltau, rankdata, spearmanr
 
 from predictor import graphs as G
+from predictor.acquisition import propose_landmarks
 from predictor.fusion import DEFAULT_SPREAD_PENALTY, DEFAULT_WEIGHTS, fuse, normal_scores, read_signal_table
 from predictor.table import fit_table, sample_ws
 from supernet.paths import data_path
@@ -115,14 +117,18 @@ def main() -> None:
             _Fitted.cache.clear()
             ws = sample_ws(ws_all, 1000, seed)
             rnd = np.sort(np.random.default_rng([seed, K, 0x1C]).choice(pool, K, replace=False))
-            lm = pd.DataFrame({"index": rnd, "true_acc": truth[rnd]})
             new = []
             for label in (next(iter(VARIANTS)), list(VARIANTS)[-1]):
-                for lab_lm, landmarks in (("none", None), (f"{K} random", lm)):
+                table = fit_table(ws, proxies=args.proxies, seed=seed, fusion_weights=VARIANTS[label]).df
+                prop = propose_landmarks(table, K, seed=seed)["index"].to_numpy()
+                new.append({"part": "with ws", "source": name, "seed": seed, "variant": label, "landmarks": "none",
+                            **_score(table["pred_acc"].to_numpy(), truth, deg)})
+                for lab_lm, idx in ((f"{K} random", rnd), (f"{K} proposed", prop)):
+                    landmarks = pd.DataFrame({"index": idx, "true_acc": truth[idx]})
                     pred = fit_table(ws, proxies=args.proxies, seed=seed, fusion_weights=VARIANTS[label],
                                      landmarks=landmarks).df["pred_acc"].to_numpy()
-                    new.append({"part": "with ws", "source": name, "seed": seed, "variant": label,
-                                "landmarks": lab_lm, **_score(pred, truth, deg)})
+                    new.append({"part": "with ws", "source": name, "seed": seed, "variant": label, "landmarks": lab_lm,
+                                **_score(pred, truth, deg), "best_landmark": float(truth[idx].max())})
             done = pd.concat([done, pd.DataFrame(new)], ignore_index=True)
             done.to_csv(part, index=False)
             print(name, seed, " ".join(f"{r['variant'][:10]}/{r['landmarks']}: {r['kendall_tau']:.3f}" for r in new),
@@ -148,11 +154,14 @@ def main() -> None:
     ws_part = d[d["part"] == "with ws"]
     if len(ws_part):
         lines += ["", f"## 3. With weight-sharing scores, tuning seeds {args.seeds} (mean (worst seed))", "",
-                  "| source | landmarks | variant | tau | top-5% tau | P@top-5% | pick |", "|---|---|---|---:|---:|---:|---:|"]
-        g = ws_part.groupby(["source", "landmarks", "variant"], sort=False)[list(METRICS)].agg(["mean", "min"])
+                  "| source | landmarks | variant | tau | top-5% tau | P@top-5% | pick | best landmark |",
+                  "|---|---|---|---:|---:|---:|---:|---:|"]
+        g = ws_part.groupby(["source", "landmarks", "variant"], sort=False)[[*METRICS, "best_landmark"]].agg(["mean", "min"])
         for key, r in g.iterrows():
+            best = "-" if np.isnan(r[("best_landmark", "mean")]) else \
+                f"{r[('best_landmark', 'mean')]:.2f} ({r[('best_landmark', 'min')]:.2f})"
             lines.append(f"| {key[0]} | {key[1]} | {key[2]} | "
-                         + " | ".join(f"{r[(m, 'mean')]:.3f} ({r[(m, 'min')]:.3f})" for m in METRICS) + " |")
+                         + " | ".join(f"{r[(m, 'mean')]:.3f} ({r[(m, 'min')]:.3f})" for m in METRICS) + f" | {best} |")
         wide = ws_part.pivot_table(index=["source", "landmarks", "seed"], columns="variant", values="kendall_tau")
         better = (wide[list(VARIANTS)[-1]] > wide[next(iter(VARIANTS))]).groupby(level=[0, 1]).agg(["sum", "size"])
         lines += ["", "Runs in which the reversed weights rank higher (tau) than the weights before:", ""]

@@ -57,9 +57,11 @@ synflow, jacov and params goes tau 0.716 -> 0.735 on CIFAR-10, 0.739 -> 0.749 on
 0.720 -> 0.729 on ImageNet16-120; on this project's whole-space table the proxies-only fusion goes
 0.746 -> 0.764 (P@top-5% 0.441 -> 0.451).  snip alone at 0.5, grad_norm alone at 0.5 and both at 0.25
 rank within 0.003 of each other everywhere; both share the weight so that neither decides alone.  On
-the tuning seeds 0-4 with weight-sharing scores (one-shot file and the project's CPU supernet): the
-fused tau goes 0.741 -> 0.759 and 0.766 -> 0.779 (P@top-5% 0.425 -> 0.432 and 0.515 -> 0.520), with 20
-random landmarks 0.777 -> 0.791 and 0.788 -> 0.795.
+the tuning seeds 0-4 with weight-sharing scores (benchmarks/results/fusion_reversed.md; one-shot file /
+the project's CPU supernet): the fused tau goes 0.741 -> 0.760 / 0.770 -> 0.784 (higher in 10 / 10
+runs; P@top-5% 0.426 -> 0.431 / 0.513 -> 0.519), with 20 random landmarks 0.772 -> 0.784 / 0.787 ->
+0.792 (10 / 10), with the 20 the loop proposes 0.757 -> 0.788 / 0.773 -> 0.774 (6 / 10), the 94.36
+cell among them in every run either way (with ``spread_`` as below).
 
 The weight-sharing scores weigh 0.5: first chosen with the GCN default of that time (no graph features),
 then re-swept with the current GCN and the head order (benchmarks/results/fusion_ws_weight.md, tuning
