@@ -74,7 +74,8 @@ def test_stages_run_once_then_skip_and_rerun_only_what_changed(tmp_path: Path) -
     assert s1["evaluate"] == "no truth table" and s1["data_source"] == "synthetic"
     side = json.loads((run / "table.csv.gz.json").read_text())
     assert side["model"] == "fusion" and side["completion_model"] == "ridge"
-    assert side["signals"] == ["ws", "nwot", "synflow", "jacov", "params"]  # snip, grad_norm weigh 0 by default
+    assert side["signals"] == ["ws", "nwot", "synflow", "jacov", "snip", "grad_norm", "params"]
+    assert side["weights"]["snip"] == side["weights"]["grad_norm"] == -0.25  # reversed by default
     assert len(pd.read_csv(run / "proxies.csv.gz")) == 24
     for f in ("ws.csv", "proxies.csv.gz", "table.csv.gz", "search.json", "report.md", "training_curve.png", "stages.json"):
         assert (run / f).exists(), f
