@@ -51,12 +51,13 @@ Reversed, they act through the spread penalty: among the cells the other signals
 larger loss gradient at initialisation marks the worse cell (Spearman with the truth -0.22 to -0.36
 within the top 40% of the others' mean), among those they rate low the better one (+0.15 to +0.24),
 and the penalty on a reversed score's distance from the mean rewards exactly that; with the plain
-mean (L = 0) they change almost nothing (0.730 -> 0.730); benchmarks/results/fusion_reversed.md.  Found on the peer's values first: on NASLib's proxies of the shared
-subset (``nb201_naslib_zc_subset.csv.gz``, its own validation accuracy), the same fusion of nwot,
-synflow, jacov and params goes tau 0.716 -> 0.735 on CIFAR-10, 0.739 -> 0.749 on CIFAR-100 and
-0.720 -> 0.729 on ImageNet16-120; on this project's whole-space table the proxies-only fusion goes
-0.746 -> 0.764 (P@top-5% 0.441 -> 0.451).  snip alone at 0.5, grad_norm alone at 0.5 and both at 0.25
-rank within 0.003 of each other everywhere; both share the weight so that neither decides alone.  On
+mean (L = 0) they change little (benchmarks/results/fusion_reversed.md).  Found on the peer's values
+first: on NASLib's proxies of the shared subset (``nb201_naslib_zc_subset.csv.gz``, its own
+validation accuracy), the same fusion of nwot, synflow, jacov and params goes tau 0.716 -> 0.735 on
+CIFAR-10, 0.739 -> 0.749 on CIFAR-100 and 0.720 -> 0.729 on ImageNet16-120; on this project's
+whole-space table the proxies-only fusion goes 0.746 -> 0.764 (P@top-5% 0.441 -> 0.451).  snip alone
+at 0.5, grad_norm alone at 0.5 and both at 0.25 rank within 0.003 of each other everywhere; both
+share the weight so that neither decides alone.  On
 the tuning seeds 0-4 with weight-sharing scores (benchmarks/results/fusion_reversed.md; one-shot file /
 the project's CPU supernet): the fused tau goes 0.741 -> 0.760 / 0.770 -> 0.784 (higher in 10 / 10
 runs; P@top-5% 0.426 -> 0.431 / 0.513 -> 0.519), with 20 random landmarks 0.772 -> 0.784 / 0.787 ->
@@ -258,8 +259,8 @@ class FusionPredictor(BaseEstimator):
     the fused score, continued beyond the landmarks' range by the slopes of ridge lines (below: on all
     landmarks, the ``"linear"`` map; above: on the upper half of them);
     ``"linear"``, a non-negative ridge line on the fused score; ``"signals"``, a non-negative ridge on the
-    fused score and every signal (in its weight's direction; re-weighting them).  The first two are monotone (the landmarks change
-    the ranking through the twins only).  Chosen on the tuning seeds 0-4: over the four weight-sharing
+    fused score and every signal (in its weight's direction; re-weighting them).  The first two are
+    monotone (the landmarks change the ranking through the twins only).  Chosen on the tuning seeds 0-4: over the four weight-sharing
     sources, mean tau with 20 / 50 random landmarks was 0.729 / 0.740 for the design before (no twin,
     the signals ridge; 0.742 without landmarks), 0.743 / 0.772 (worst run 0.647) for the twin with the
     signals ridge and 0.766 / 0.777 for the twin with the linear map (``fusion_landmarks.md`` as of

@@ -199,7 +199,6 @@ def test_ridge_recovers_additive_target(sample):
     assert np.allclose(est.predict(q), want, atol=1e-3)
 
 
-
 def test_a_single_penalty_in_a_sequence_is_that_penalty(sample):
     # sklearn's RidgeCV writes into a one-element alphas sequence: a tuple of one used to raise TypeError
     y = synthetic(sample)
