@@ -87,6 +87,8 @@ def main() -> None:
     top = d.groupby(["source", *keys], sort=False)["top5pct_tau"].mean().unstack("source")
     cmd = f"NASGCN_DATA=../shared/data .venv/bin/python benchmarks/fusion_spread.py --seeds {args.seeds}"
     cmd += f" --sources {args.sources}" if args.sources else ""
+    cmd += "" if tuple(args.penalties) == PENALTIES else " --penalties " + " ".join(f"{x:g}" for x in args.penalties)
+    cmd += "" if Path(args.out) == RESULTS / "fusion_spread" else f" --out {args.out}"
     lines = [f"# Spread penalty of the fused score, tuning seeds {args.seeds}", "",
              f"Run: `{cmd}`. Mean (worst run) over the weight-sharing sources "
              f"({', '.join(k for k in sources if k != PROXIES_ONLY)}) and seeds; penalty = "

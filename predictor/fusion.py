@@ -87,7 +87,10 @@ runs, top-5% tau, P@top-5% and the pick unchanged; with 20 random landmarks 0.77
 runs higher); with 20 proposed ones 0.758 -> 0.768, noisy (13 / 20 higher, worst run 0.723 -> 0.713).
 The proxies-only fusion went 0.730 -> 0.746 (more than the one-shot file's fused table, which now
 ranks below it).  0.75 ranked like 0.5 without landmarks and worse with proposed ones; 1 was lower
-everywhere."""
+everywhere.  Re-checked after snip and grad_norm were reversed (fusion_spread_reversed.md, same seeds and
+sources): 0.75 against 0.5 gives tau 0.782 / 0.776 without landmarks and 0.791 / 0.788 with random
+ones, but 0.766 / 0.772 with proposed ones (worst run 0.695 / 0.714, pick >= 94.1 in 14 / 15 of 20), so
+0.5 stays."""
 
 
 CORRECTED_SUFFIX = "_lm"
