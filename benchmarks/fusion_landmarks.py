@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-import predictor.fusion as fusion
+import predictor.fusion.estimator as fusion  # where FusionPredictor looks up make_model
 from predictor import graphs as G
 from predictor.acquisition import propose_landmarks
 from predictor.fusion import FusionPredictor, read_signal_table

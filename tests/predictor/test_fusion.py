@@ -11,8 +11,9 @@ from scipy.stats import kendalltau
 from predictor import graphs as G
 from supernet.tables import BenchmarkError
 from predictor.cli import main
-from predictor.fusion import (_IsotonicMap, CORRECTION_ALPHAS, DEFAULT_SPREAD_PENALTY, DEFAULT_WEIGHTS, LANDMARK_MAPS,
+from predictor.fusion import (CORRECTION_ALPHAS, DEFAULT_SPREAD_PENALTY, DEFAULT_WEIGHTS, LANDMARK_MAPS,
                               FusionPredictor, normal_scores, read_signal_table)
+from predictor.fusion.estimator import _IsotonicMap
 from predictor.calibration import conformal_factor, from_logerr, logerr, rank_weights
 from predictor.table import SIGNAL_PREFIX, LookupTable, calibrated_spread, fit_table
 from predictor.models import GCNPredictor
