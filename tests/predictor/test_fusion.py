@@ -403,6 +403,33 @@ def test_landmark_rows_hold_their_measured_accuracy(tmp_path) -> None:
     assert "landmark_rows" not in fit_table(ws, model="ridge", seed=0).meta
 
 
+def test_a_measured_landmark_wins_a_tie_with_a_prediction(tmp_path) -> None:
+    from predictor.table.fit import MEASURED_TIE, _measured
+    rng = np.random.default_rng(4)
+    px, ws = _fused_inputs(tmp_path, rng, 150, synflow=False)
+    lm = pd.DataFrame({"index": rng.choice(LIVE, 12, replace=False)})
+    lm["true_acc"] = rng.uniform(85, 94, 12)
+    t = fit_table(ws, seed=0, landmarks=lm, proxies=px)
+    free = np.ones(NUM_ARCHS, bool)
+    free[lm["index"]] = False
+    free &= ~DEG
+    pred = t.df["pred_acc"].to_numpy()
+    assert np.all(pred[DEG] == 10.0)
+    # the tie case: an unmeasured cell predicted 5e-5 points above the best landmark (the isotonic map's
+    # flat upper tail and its tie-breaking slope) ranks below it; the unmeasured order is kept
+    best = int(lm["index"][lm["true_acc"].idxmax()])
+    raw = np.where(DEG, 10.0, rng.uniform(80, 90, NUM_ARCHS))
+    a, b = np.flatnonzero(free)[:2]
+    raw[a], raw[b] = lm["true_acc"].max() + 5e-5, lm["true_acc"].max() + 3e-5
+    out, _ = _measured(raw, None, (lm["index"].to_numpy(), lm["true_acc"].to_numpy()))
+    assert np.argmax(out) == best and out[a] > out[b] > out[best] - MEASURED_TIE
+    np.testing.assert_allclose(out[free], raw[free] - MEASURED_TIE)
+    np.testing.assert_array_equal(out[DEG], 10.0)
+    far, _ = _measured(np.where(free, raw + 1e-3, raw), None, (lm["index"].to_numpy(), lm["true_acc"].to_numpy()))
+    assert np.argmax(far) == a  # a prediction beyond the margin still ranks first
+    assert np.isin(pred[~free & ~DEG], lm["true_acc"]).all()
+
+
 def test_spread_penalty_ranks_agreed_cells_above_disputed_ones(tmp_path, capsys) -> None:
     rng = np.random.default_rng(9)
     a, b = (np.where(DEG, np.nan, rng.normal(size=NUM_ARCHS)) for _ in range(2))
